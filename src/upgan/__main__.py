@@ -1,0 +1,3 @@
+from upgan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The ``upgan`` command line: one sub-command per module in this package.
+
+Each sub-command module defines ``register(subparsers)``, which adds its parser and sets
+``func`` (a callable taking the parsed namespace and returning an exit code). Modules keep
+their heavy imports (torch, matplotlib) inside ``func`` so that ``upgan --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main", "build_parser", "CliError"]
+
+# Order is the order shown by ``upgan --help``.
+COMMANDS = (
+    "tour",
+    "train",
+    "sample",
+    "interpolate",
+    "evaluate",
+    "compare",
+    "artifacts",
+    "explain",
+    "bench",
+)
+
+
+class CliError(Exception):
+    """A user error: printed as ``upgan: error: ...`` with exit code 2, never a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="upgan",
+        description="Upsampling for GAN generators: layers, training, evaluation.",
+    )
+    from upgan import __version__
+
+    parser.add_argument("--version", action="version", version=f"upgan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"upgan.cli.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"upgan.cli.{name}":
+                continue  # sub-command not present in this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except CliError as err:
+        print(f"upgan {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"upgan {args.command}: interrupted", file=sys.stderr)
+        return 130
