@@ -1,0 +1,37 @@
+"""Shared fixtures: the Keras/TensorFlow oracle and seeded random generators."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def tf_keras():
+    """The ``keras`` module on the TensorFlow backend, the reference upgan is compared with.
+
+    Skips the test when keras or tensorflow is not installed. oneDNN is switched off so that
+    TensorFlow's CPU results are reproducible.
+    """
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.fail(f"keras was imported with the {keras.backend.backend()!r} backend; the oracle needs 'tensorflow'")
+    return keras
+
+
+@pytest.fixture
+def seeded():
+    """A factory ``seeded(seed=0) -> numpy.random.Generator`` that also seeds torch's global RNG."""
+
+    def make(seed: int = 0) -> np.random.Generator:
+        torch.manual_seed(seed)
+        return np.random.default_rng(seed)
+
+    return make
