@@ -1,0 +1,91 @@
+"""``conv2d`` with Keras's padding rules on NCHW tensors."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from upgan import shapes
+from upgan.functional._checks import check_int, check_nchw, pair
+
+__all__ = ["conv2d"]
+
+
+def conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: str | int | tuple[int, int] = "valid",
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """2-D convolution whose ``"same"`` padding is TensorFlow's, for every kernel and stride.
+
+    ``torch.nn.functional.conv2d(padding="same")`` only allows stride 1 and, for even
+    kernels, puts the extra zero before the input; TensorFlow (and so Keras) pads
+    ``total = max((ceil(i / s) - 1) * s + k' - i, 0)`` zeros with the odd one after
+    (:func:`upgan.shapes.conv_padding`). Here ``"same"`` and ``"valid"`` follow Keras on each
+    axis, and integers keep torch's meaning (symmetric zero padding).
+
+    Args:
+        x: input ``(N, C_in, H, W)``.
+        weight: kernel ``(C_out, C_in / groups, kh, kw)``, torch's layout.
+        bias: ``(C_out,)`` or None (default).
+        stride: int or (sh, sw), each >= 1 (default 1).
+        padding: ``"valid"`` (default), ``"same"``, or an int / (ph, pw) >= 0 (torch's rule).
+        dilation: int or (dh, dw), each >= 1 (default 1).
+        groups: number of channel groups, dividing C_in and C_out (default 1).
+
+    Returns:
+        The output ``(N, C_out, H_out, W_out)``.
+
+    Shape:
+        ``H_out = upgan.shapes.conv_output_size(H, kh, sh, padding, dh)``, same for W:
+        ``ceil(H / sh)`` for "same", ``floor((H - k') / sh) + 1`` for "valid" with
+        ``k' = (kh - 1) * dh + 1``.
+
+    Raises:
+        TypeError: x or weight is not a tensor, or an argument has the wrong type.
+        ValueError: x is not 4-D, channels do not match ``weight`` and ``groups``, or an
+            argument is out of range.
+
+    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> conv2d(x, torch.ones(1, 1, 2, 2), padding="same")  # the extra row/column goes after
+    tensor([[[[10., 14., 18., 10.],
+              [26., 30., 34., 18.],
+              [42., 46., 50., 26.],
+              [25., 27., 29., 15.]]]])
+    >>> conv2d(x, torch.ones(1, 1, 3, 3), stride=2, padding="same").shape
+    torch.Size([1, 1, 2, 2])
+    """
+    check_nchw(x)
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
+        raise TypeError(
+            "The `weight` argument must be a 4-D torch.Tensor (C_out, C_in / groups, kh, kw). "
+            f"Received weight={type(weight).__name__ if not isinstance(weight, torch.Tensor) else tuple(weight.shape)}"
+        )
+    groups = check_int(groups, "groups")
+    if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
+        raise ValueError(
+            f"The input has {x.shape[1]} channels but `weight` of shape {tuple(weight.shape)} with groups={groups} "
+            f"expects {weight.shape[1] * groups} (and C_out divisible by groups). Received x.shape={tuple(x.shape)}"
+        )
+    stride = pair(stride, "stride")
+    dilation = pair(dilation, "dilation")
+    if isinstance(padding, str):
+        pads = [
+            shapes.conv_padding(size, k, s, padding, d)
+            for size, k, s, d in zip(x.shape[2:], weight.shape[2:], stride, dilation)
+        ]
+        (top, bottom), (left, right) = pads
+        if top != bottom or left != right:
+            x = F.pad(x, (left, right, top, bottom))  # (N, C, H + top + bottom, W + left + right)
+            torch_padding = (0, 0)
+        else:
+            torch_padding = (top, left)
+    else:
+        torch_padding = pair(padding, "padding", minimum=0)
+    for size, k, s, p, d in zip(x.shape[2:], weight.shape[2:], stride, torch_padding, dilation):
+        shapes.conv_output_size(size, k, s, p, d)  # raises if the output would be empty
+    return F.conv2d(x, weight, bias, stride, torch_padding, dilation, groups)
