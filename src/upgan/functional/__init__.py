@@ -1,3 +1,7 @@
 """Pure functions on NCHW tensors: upsampling and transposed convolution with Keras's rules."""
 
-__all__: list[str] = []
+from upgan.functional.upsample import upsample
+
+__all__ = [
+    "upsample",
+]
