@@ -34,9 +34,10 @@ def format_shape(shape: object) -> str:
 
 def _row(fields: Sequence[str]) -> str:
     line = ""
-    for field, end in zip(fields, COLUMNS):
-        # Each cell keeps one space before the next column (text longer than that is cut).
-        line = (line + str(field))[: end - 1]
+    for i, (field, end) in enumerate(zip(fields, COLUMNS)):
+        if i:
+            line = line[:-1] + " "  # a cell that reaches the next column loses its last character
+        line = (line + str(field))[:end]
         line += " " * (end - len(line))
     return line.rstrip()
 

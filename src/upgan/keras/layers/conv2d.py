@@ -6,8 +6,7 @@ from typing import Any
 
 import torch
 
-from upgan import shapes
-from upgan.functional.conv import conv2d
+from upgan import functional, shapes
 from upgan.keras import _args
 from upgan.keras import activations as _activations
 from upgan.keras import initializers as _initializers
@@ -119,15 +118,18 @@ class Conv2D(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         _, height, width = _layout.split_shape(input_shape, self.data_format)
-        height, width = (
-            None if n is None else shapes.conv_output_size(n, k, s, self.padding, d)
-            for n, k, s, d in zip((height, width), self.kernel_size, self.strides, self.dilation_rate)
-        )
+        try:
+            height, width = (
+                None if n is None else shapes.conv_output_size(n, k, s, self.padding, d)
+                for n, k, s, d in zip((height, width), self.kernel_size, self.strides, self.dilation_rate)
+            )
+        except ValueError as err:
+            raise ValueError(f'Layer "{self.name}" cannot take an input of shape {tuple(input_shape)}: {err}') from None
         return _layout.join_shape(input_shape[0], self.filters, height, width, self.data_format)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
         self.compute_output_shape(tuple(x.shape))  # Keras-style error if the input is too small
-        y = conv2d(
+        y = functional.conv2d(
             _layout.to_nchw(x, self.data_format).to(self.weight.dtype),
             self.weight,
             self.bias if self.use_bias else None,
