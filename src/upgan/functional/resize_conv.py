@@ -67,25 +67,29 @@ def resize_conv2d(
     Raises:
         TypeError: ``x`` or ``weight`` is not a tensor, or ``scale_factor`` is not an integer
             or a pair of integers.
-        ValueError: ``x`` is not 4-D, ``weight`` is not 4-D with odd kernel sizes and
-            ``C_in`` input channels, ``bias`` is not ``(C_out,)``, a factor is < 1, or
+        ValueError: ``weight`` is not 4-D with odd kernel sizes, ``x`` is not 4-D with
+            ``weight.shape[1]`` channels, ``bias`` is not ``(C_out,)``, a factor is < 1, or
             ``mode`` is not ``"nearest"`` or ``"bilinear"``.
 
     >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     >>> w = torch.ones(1, 1, 3, 3)
-    >>> resize_conv2d(x, w)
-    tensor([[[[ 6., 12., 15.,  9.],
-              [12., 24., 30., 18.],
-              [18., 36., 42., 24.],
-              [12., 24., 27., 15.]]]])
-    >>> resize_conv2d(x, w, mode="bilinear")
-    tensor([[[[ 5.2500, 10.0000, 12.0000,  7.7500],
-              [ 9.5000, 18.0000, 21.0000, 13.5000],
-              [14.5000, 27.0000, 30.0000, 19.5000],
-              [10.7500, 20.0000, 22.0000, 13.7500]]]])
+    >>> resize_conv2d(x, w)  # 3x3 box sums of [[1,1,2,2],[1,1,2,2],[3,3,4,4],[3,3,4,4]]
+    tensor([[[[ 4.,  8., 10.,  8.],
+              [10., 18., 21., 16.],
+              [14., 24., 27., 20.],
+              [12., 20., 22., 16.]]]])
+    >>> y = resize_conv2d(x, w, mode="bilinear")
+    >>> y
+    tensor([[[[ 5.5000,  9.5000, 11.5000,  8.5000],
+              [10.7500, 18.0000, 21.0000, 15.2500],
+              [14.7500, 24.0000, 27.0000, 19.2500],
+              [11.5000, 18.5000, 20.5000, 14.5000]]]])
+    >>> up = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    >>> torch.equal(y, F.conv2d(up, w, padding=1))
+    True
     """
-    check_nchw(x)
-    _check_weight(weight, bias, x.shape[1])
+    _check_weight(weight, bias)
+    check_nchw(x, channels=weight.shape[1])
     sh, sw = pair(scale_factor, "scale_factor")
     check_choice(mode, "mode", RESIZE_MODES)
     if mode == "nearest":
@@ -93,12 +97,12 @@ def resize_conv2d(
     return _bilinear(x, weight, bias, sh, sw)
 
 
-def _check_weight(weight: object, bias: object, in_channels: int) -> None:
+def _check_weight(weight: object, bias: object) -> None:
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"Expected `weight` to be a torch.Tensor (C_out, C_in, kh, kw). Received type {type(weight).__name__}")
-    if weight.dim() != 4 or weight.shape[1] != in_channels or weight.shape[2] % 2 == 0 or weight.shape[3] % 2 == 0:
+    if weight.dim() != 4 or weight.shape[2] % 2 == 0 or weight.shape[3] % 2 == 0:
         raise ValueError(
-            f"Expected `weight` to be a 4-D tensor (C_out, C_in={in_channels}, kh, kw) with odd kh and kw. "
+            "Expected `weight` to be a 4-D tensor (C_out, C_in, kh, kw) with odd kh and kw. "
             f"Received weight.shape={tuple(weight.shape)}"
         )
     if bias is not None and (not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (weight.shape[0],)):
