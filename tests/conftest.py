@@ -35,3 +35,17 @@ def seeded():
         return np.random.default_rng(seed)
 
     return make
+
+
+@pytest.fixture
+def single_thread():
+    """Run the test with one torch thread, then restore the previous count.
+
+    Interleaving TensorFlow and torch calls on a small machine makes their thread pools wait on
+    each other: a tiny torch convolution between TensorFlow ops took ~2-14 ms with 2 torch
+    threads and ~0.2 ms with 1. Use it in tests that alternate the Keras oracle and upgan.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -98,7 +98,7 @@ def test_conv_output_size_string_padding_matches_keras(tf_keras):
             assert shapes.conv_output_size(size, k, s, padding, d) == expected
 
 
-def test_conv_padding_same_split_matches_tensorflow(tf_keras, seeded):
+def test_conv_padding_same_split_matches_tensorflow(tf_keras, seeded, single_thread):
     import tensorflow as tf
 
     rng = seeded(0)

@@ -73,7 +73,7 @@ def _random_configs(count, seed):
     return configs
 
 
-def test_matches_keras_upsampling2d(tf_keras, seeded):
+def test_matches_keras_upsampling2d(tf_keras, seeded, single_thread):
     rng = seeded(0)
     configs = _random_configs(200, seed=1)
     for mode, factors, shape in configs:
@@ -85,7 +85,7 @@ def test_matches_keras_upsampling2d(tf_keras, seeded):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=f"{mode} {factors} {shape}")
 
 
-def test_channels_first_keras_layer_agrees(tf_keras):
+def test_channels_first_keras_layer_agrees(tf_keras, single_thread):
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5) / 7
     for mode in MODES:
         expected = tf_keras.layers.UpSampling2D((2, 3), data_format="channels_first", interpolation=mode)(x)

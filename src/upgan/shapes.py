@@ -35,7 +35,7 @@ import dataclasses
 import math
 from collections.abc import Iterable
 
-from upgan.functional._checks import check_choice, check_int
+from upgan._validation import check_choice, check_int
 
 __all__ = [
     "conv_output_size",
