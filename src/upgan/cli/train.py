@@ -1,0 +1,79 @@
+"""``upgan train``: train a GAN generator with the chosen upsampling method."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from upgan.cli import CliError
+
+# Kept in step with upgan.gan.config / upgan.gan.models (not imported here: they pull in torch).
+_UPSAMPLE = ("transposed", "nearest", "bilinear", "subpixel")
+_LOSSES = ("bce", "hinge", "wgan-gp")
+_AUGMENTS = ("none", "translation", "cutout", "translation,cutout")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a GAN on mnist5k (default), MNIST, Fashion-MNIST, CIFAR-10 or a folder of images",
+        description="Train a DCGAN-style generator whose upsampling method you choose. Only the flags "
+        "you give override the defaults (see upgan.gan.TrainConfig); with --resume they override the "
+        "saved run's settings. Writes config.json, metrics.csv, samples/, checkpoint.pt and "
+        "generator.safetensors to --out (default runs/<dataset>-<upsample>).",
+        argument_default=argparse.SUPPRESS,
+    )
+    a = p.add_argument
+    a("--dataset", help="mnist5k (bundled, default), mnist, fashion-mnist, cifar10 or folder:PATH")
+    a("--upsample", choices=_UPSAMPLE, help="generator upsampling method (default nearest)")
+    a("--epochs", type=int, help="passes over the data (default 30)")
+    a("--max-steps", type=int, help="stop after this many steps")
+    a("--batch-size", type=int, help="images per step over all processes (default 64)")
+    a("--image-size", type=int, help="resize images to SxS (default: the dataset's size)")
+    a("--channels", type=int, choices=(1, 3), help="1 = grayscale, 3 = RGB (default: the dataset's)")
+    a("--latent-dim", type=int, help="length of the noise vector (default 100)")
+    a("--width", type=int, help="generator width: channels of its last feature map (default 32)")
+    a("--d-width", type=int, help="discriminator width: channels of its first stage (default 32)")
+    a("--lr", type=float, help="Adam learning rate of both networks (default 2e-4)")
+    a("--beta1", type=float, help="Adam beta1 (default 0.5)")
+    a("--beta2", type=float, help="Adam beta2 (default 0.999)")
+    a("--loss", choices=_LOSSES, help="GAN loss (default bce, non-saturating)")
+    a("--ema", type=float, help="decay of the generator weight average used for samples; 0 = off (default 0.999)")
+    a("--augment", choices=_AUGMENTS, help="DiffAugment policy for the discriminator's inputs (default translation)")
+    a("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral normalisation in D (default on)")
+    a("--seed", type=int, help="random seed (default 0)")
+    a("--device", choices=("auto", "cpu", "cuda"), help="auto = CUDA when available (default)")
+    a("--out", help="run folder (default runs/<dataset>-<upsample>)")
+    a("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    a("--force", action="store_true", help="replace the outputs of an existing run in --out")
+    a("--data-dir", help="folder for downloaded datasets (default data)")
+    a("--amp", action="store_true", help="bf16 autocast")
+    a("--compile", action="store_true", help="torch.compile both networks")
+    a("--num-workers", type=int, help="DataLoader worker processes (default 0)")
+    a("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """The flags given on the command line, as TrainConfig fields."""
+    return {k: v for k, v in vars(args).items() if k not in ("func", "command", "quiet")}
+
+
+def run(args: argparse.Namespace) -> int:
+    from upgan.data import DatasetError
+    from upgan.gan import CheckpointError, RunExistsError, TrainConfig, TrainingDiverged, train
+
+    given = _settings(args)
+    try:
+        config = TrainConfig.from_dict(given)
+        if config.resume:
+            saved_path = config.run_dir() / "config.json"
+            if saved_path.is_file():
+                saved = json.loads(saved_path.read_text())
+                config = TrainConfig.from_dict({**saved, **given})
+        run_dir = train(config, progress=not getattr(args, "quiet", False))
+    except (TypeError, ValueError, DatasetError, CheckpointError, RunExistsError, TrainingDiverged) as err:
+        raise CliError(str(err)) from err
+    print(f"Run folder: {Path(run_dir)} (samples/latest.png, generator.safetensors)")
+    return 0
