@@ -186,7 +186,7 @@ def test_tutorial_examples():
 def test_gradcheck_float64(k, s, padding, op, d, groups, seeded):
     seeded(4)
     kh, kw = (k, k) if isinstance(k, int) else k
-    x = torch.randn(2, 2 * groups, 3, 4, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(1, 2 * groups, 3, 4, dtype=torch.float64, requires_grad=True)
     w = torch.randn(2 * groups, 2, kh, kw, dtype=torch.float64, requires_grad=True)
     b = torch.randn(2 * groups, dtype=torch.float64, requires_grad=True)
     fn = lambda x, w, b: conv_transpose2d(x, w, b, s, padding, op, d, groups)  # noqa: E731
@@ -297,3 +297,10 @@ W = torch.ones(2, 1, 3, 3)
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_numpy_integer_arguments():
+    x, w = torch.randn(1, 2, 3, 4), torch.randn(2, 3, 3, 2)
+    expected = conv_transpose2d(x, w, None, (2, 1), "same", (1, 0))
+    torch.testing.assert_close(conv_transpose2d(x, w, None, (np.int64(2), 1), "same", np.array([1, 0]).tolist()), expected)
+    assert ConvTranspose2d(np.int64(2), 3, np.int32(3), stride=np.int64(2)).stride == (2, 2)

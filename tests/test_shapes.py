@@ -213,3 +213,10 @@ def test_solve_conv_transpose_is_complete_and_correct():
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_numpy_integers_are_integers():
+    assert shapes.conv_transpose_output_size(np.int64(5), np.int32(3), np.int64(2), np.int64(1)) == 9
+    assert type(shapes.conv_output_size(np.int64(5), 3)) is int
+    with pytest.raises(TypeError, match=r"Received stride=.*2\.0.* of type float64"):
+        shapes.conv_output_size(5, 3, np.float64(2.0))

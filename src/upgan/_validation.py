@@ -8,14 +8,15 @@ tuple of 2 integers, each >= 1. Received stride=(1, 0)".
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 __all__ = ["check_int", "pair", "check_choice"]
 
 
 def _is_int(value: object) -> bool:
-    # bool is a subclass of int, but `stride=True` is a mistake, not a stride of 1.
-    return isinstance(value, int) and not isinstance(value, bool)
+    # Python and NumPy integers; bool is an Integral too, but `stride=True` is a mistake.
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_int(value: object, name: str, *, minimum: int = 1) -> int:
@@ -44,7 +45,7 @@ def check_int(value: object, name: str, *, minimum: int = 1) -> int:
         )
     if value < minimum:
         raise ValueError(f"The `{name}` argument must be an integer >= {minimum}. Received {name}={value!r}")
-    return value
+    return int(value)
 
 
 def pair(value: object, name: str, *, minimum: int = 1) -> tuple[int, int]:
@@ -70,9 +71,9 @@ def pair(value: object, name: str, *, minimum: int = 1) -> tuple[int, int]:
     """
     expected = f"The `{name}` argument must be an integer or a tuple of 2 integers, each >= {minimum}."
     if _is_int(value):
-        values = (value, value)
+        values = (int(value), int(value))
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
-        values = (value[0], value[1])
+        values = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{expected} Received {name}={value!r}")
     if min(values) < minimum:

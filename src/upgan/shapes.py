@@ -32,7 +32,7 @@ PyTorch ``padding=p``         ``floor((i + 2p - k') / s) + 1``        ``(i - 1) 
 from __future__ import annotations
 
 import dataclasses
-import math
+import numbers
 from collections.abc import Iterable
 
 from upgan._validation import check_choice, check_int
@@ -58,11 +58,11 @@ def _check_padding(padding: object) -> str | int:
     if isinstance(padding, str):
         return check_choice(padding, "padding", PADDINGS)
     message = f"The `padding` argument must be 'valid', 'same' or an integer >= 0. Received padding={padding!r}"
-    if not isinstance(padding, int) or isinstance(padding, bool):
+    if not isinstance(padding, numbers.Integral) or isinstance(padding, bool):
         raise TypeError(message)
     if padding < 0:
         raise ValueError(message)
-    return padding
+    return int(padding)
 
 
 def _dilated(kernel_size: int, dilation: int) -> int:

@@ -80,10 +80,10 @@ def conv_transpose2d(
     [(10, 10), (11, 11)]
     """
     check_nchw(x)
-    check_weight(weight, x.shape[1], groups)
-    check_bias(bias, weight.shape[1] * groups)
+    _check_weight(weight, x.shape[1], groups)
+    _check_bias(bias, weight.shape[1] * groups)
     kernel_size = (weight.shape[2], weight.shape[3])
-    stride, padding, output_padding, dilation = conv_transpose_args(stride, padding, output_padding, dilation)
+    stride, padding, output_padding, dilation = _conv_transpose_args(stride, padding, output_padding, dilation)
     out_size, crops = [], []
     for axis in range(2):
         padding_i = padding if isinstance(padding, str) else padding[axis]
@@ -122,7 +122,7 @@ def _conv_transpose2d_core(
     )
 
 
-def conv_transpose_args(
+def _conv_transpose_args(
     stride: object,
     padding: object,
     output_padding: object,
@@ -162,7 +162,7 @@ def conv_transpose_args(
     return stride, padding, output_padding, dilation
 
 
-def check_weight(weight: object, in_channels: int, groups: object) -> torch.Tensor:
+def _check_weight(weight: object, in_channels: int, groups: object) -> torch.Tensor:
     """Check a transposed-convolution weight ``(C_in, C_out / groups, kh, kw)`` against the input."""
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"Expected `weight` to be a torch.Tensor. Received type {type(weight).__name__}")
@@ -185,7 +185,7 @@ def check_weight(weight: object, in_channels: int, groups: object) -> torch.Tens
     return weight
 
 
-def check_bias(bias: object, out_channels: int) -> None:
+def _check_bias(bias: object, out_channels: int) -> None:
     """Check that ``bias`` is ``None`` or a ``(out_channels,)`` tensor."""
     if bias is None:
         return

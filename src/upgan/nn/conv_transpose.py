@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from upgan.functional._checks import check_int, pair
-from upgan.functional.conv_transpose import conv_transpose2d, conv_transpose_args
+from upgan.functional.conv_transpose import conv_transpose2d, _conv_transpose_args
 
 __all__ = ["ConvTranspose2d"]
 
@@ -76,7 +76,7 @@ class ConvTranspose2d(nn.Module):
         if not isinstance(bias, bool):
             raise TypeError(f"The `bias` argument must be True or False. Received bias={bias!r}")
         self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride, self.padding, self.output_padding, self.dilation = conv_transpose_args(
+        self.stride, self.padding, self.output_padding, self.dilation = _conv_transpose_args(
             stride, padding, output_padding, dilation
         )
         self.weight = nn.Parameter(torch.empty(in_channels, out_channels // groups, *self.kernel_size))
