@@ -3,6 +3,8 @@ scatter-add reference and torch.nn.ConvTranspose2d."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -90,11 +92,22 @@ def _upgan(x, w, b, cfg):
                             cfg["padding"], cfg["op"], cfg["d"], cfg["groups"]).numpy()
 
 
+def _edge_configs():
+    """Large strides, kernels smaller than the stride, 1-pixel inputs, the largest kernels."""
+    configs = []
+    for k, s, shape in [((1, 7), (4, 5), (1, 2, 3, 2)), ((2, 3), (3, 2), (1, 1, 1, 1)), ((7, 7), (1, 1), (2, 1, 2, 5)),
+                        ((1, 2), (3, 3), (1, 3, 4, 1)), ((5, 4), (5, 4), (1, 1, 2, 3))]:
+        for padding in ("valid", "same"):
+            for op in (None, (0, 0), (s[0] - 1, s[1] - 1)):
+                configs.append(dict(k=k, s=s, d=(1, 1), groups=1, cout=2, padding=padding, op=op, shape=shape))
+    return configs
+
+
 def test_matches_keras_conv2d_transpose(tf_keras, seeded, single_thread):
     rng = seeded(0)
     compared = numpy_only = 0
-    for index in range(320):
-        cfg = _random_config(rng)
+    configs = [_random_config(rng) for _ in range(320)] + _edge_configs()
+    for index, cfg in enumerate(configs):
         sizes = [_reference_size(cfg["shape"][2 + a], cfg["k"][a], cfg["s"][a], 1, cfg["padding"],
                                  None if cfg["op"] is None else cfg["op"][a]) for a in range(2)]
         x, w, b = _tensors(rng, cfg)
@@ -159,6 +172,28 @@ def test_matches_numpy_reference(kind, seeded):
             assert torch.equal(torch.from_numpy(got), t)
         checked += 1
     assert checked > 100
+
+
+def test_edge_cases_against_numpy(seeded):
+    rng = seeded(8)
+    checked = 0
+    for size, k, s, padding in itertools.product((1, 2), (1, 2, 5, 7), (1, 4, 5), ("valid", "same", 0, 2)):
+        ops = (None, 0, s - 1) if isinstance(padding, str) else (0, s - 1)
+        for op in ops:
+            x, w, b = rng.standard_normal((1, 2, size, 3)), rng.standard_normal((2, 1, k, 2)), rng.standard_normal(1)
+            cfg = dict(s=(s, 1), padding=padding if isinstance(padding, str) else (padding, 0),
+                       op=None if op is None else (op, 0), d=(1, 1), groups=1)
+            try:
+                expected = reference_conv_transpose(x, w, b, cfg["s"], cfg["padding"], cfg["op"], cfg["d"], 1)
+            except ValueError:  # an empty output: numpy cannot even allocate it
+                expected = None
+            if expected is None or expected.shape[2] < 1:
+                with pytest.raises(ValueError, match="output size would be"):
+                    _upgan(x, w, b, cfg)
+                continue
+            np.testing.assert_allclose(_upgan(x, w, b, cfg), expected, rtol=1e-10, atol=1e-10, err_msg=str(cfg))
+            checked += 1
+    assert checked > 150
 
 
 def test_tutorial_examples():
