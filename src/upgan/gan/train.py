@@ -125,7 +125,7 @@ def _open_metrics(path: Path, resume_step: int):
     if resume_step and path.exists():
         with open(path, newline="") as f:
             rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
-    f = open(path, "w", newline="")
+    f = open(path, "w", newline="", buffering=1)  # line-buffered: readable while training
     writer = csv.DictWriter(f, fieldnames=METRICS_COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
@@ -307,7 +307,11 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
                 sampler.set_epoch(epoch)
                 order = list(sampler)
                 batches = [order[i * local_batch : (i + 1) * local_batch] for i in range(skip, steps_per_epoch)]
-                loader = DataLoader(dataset, batch_sampler=batches, num_workers=config.num_workers)
+                # A private generator: a DataLoader iterator otherwise draws its base seed from the
+                # global RNG, so a resumed run (one more iterator) would see different noise.
+                loader = DataLoader(
+                    dataset, batch_sampler=batches, num_workers=config.num_workers, generator=torch.Generator()
+                )
                 for real_u8, _ in loader:
                     t0 = time.perf_counter()
                     real = real_u8.to(ctx.device).float().div(127.5).sub(1)  # uint8 [0, 255] -> [-1, 1]

@@ -1,0 +1,133 @@
+"""Exact resume: a run stopped after N steps and resumed to M equals an uninterrupted M-step run, bit for bit."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from upgan.gan import CheckpointError, TrainConfig, train
+from upgan.gan.checkpoint import load_checkpoint
+from upgan.gan.train import TrainingDiverged
+
+
+def _final_state(run_dir):
+    state = load_checkpoint(run_dir / "checkpoint.pt")
+    from safetensors.torch import load_file
+
+    return state, load_file(str(run_dir / "generator.safetensors"))
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.fixture(scope="module")
+def reference_runs(tmp_path_factory, tiny_folder):
+    """Uninterrupted 7-step runs (3 steps per epoch: ends 1 step into epoch 3), one per loss."""
+    runs = {}
+    for loss, augment in (("bce", "translation,cutout"), ("wgan-gp", "translation")):
+        out = tmp_path_factory.mktemp(f"ref-{loss}")
+        settings = dict(
+            dataset=f"folder:{tiny_folder}", image_size=12, channels=1, batch_size=8, latent_dim=8,
+            width=4, d_width=4, device="cpu", loss=loss, augment=augment,
+        )  # fmt: skip
+        train(TrainConfig(out=str(out), max_steps=7, **settings), progress=False)
+        runs[loss] = (out, settings)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "loss, stop_at",
+    [("bce", 2), ("bce", 3), ("bce", 4), ("wgan-gp", 5)],
+    ids=["mid-epoch", "epoch-boundary", "after-boundary", "wgan-gp-mid-epoch"],
+)
+def test_resume_is_bit_identical(reference_runs, tmp_path, loss, stop_at):
+    ref_dir, settings = reference_runs[loss]
+    train(TrainConfig(out=str(tmp_path), max_steps=stop_at, **settings), progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == stop_at
+    train(TrainConfig(out=str(tmp_path), max_steps=7, resume=True, **settings), progress=False)
+
+    ref_state, ref_gen = _final_state(ref_dir)
+    state, gen = _final_state(tmp_path)
+    assert state["step"] == ref_state["step"] == 7
+    _assert_same(gen, ref_gen)  # the EMA generator shipped for sampling
+    for part in ("generator", "discriminator", "ema"):
+        _assert_same(state[part], ref_state[part])
+    assert state["opt_g"]["state"][0]["exp_avg"].equal(ref_state["opt_g"]["state"][0]["exp_avg"])
+    assert torch.equal(state["rng"][0]["cpu"], ref_state["rng"][0]["cpu"])
+    # metrics.csv: one row per step, same losses as the reference (timings differ)
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    ref_rows = list(csv.DictReader(open(ref_dir / "metrics.csv")))
+    assert [r["step"] for r in rows] == [str(i) for i in range(1, 8)]
+    assert [(r["loss_d"], r["loss_g"]) for r in rows] == [(r["loss_d"], r["loss_g"]) for r in ref_rows]
+
+
+def test_run_writes_its_files(reference_runs):
+    run_dir, _ = reference_runs["bce"]
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"config.json", "metrics.csv", "checkpoint.pt", "generator.safetensors", "samples"} <= names
+    samples = sorted(p.name for p in (run_dir / "samples").iterdir())
+    assert samples == ["epoch_001.png", "epoch_002.png", "latest.png"]
+    state = load_checkpoint(run_dir / "checkpoint.pt")
+    assert state["epoch"] == 2 and state["step"] == 7
+    header = open(run_dir / "metrics.csv").readline().strip().split(",")
+    assert header == ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "seconds"]
+
+
+def test_resume_refuses_changed_settings(reference_runs, tmp_path):
+    _, settings = reference_runs["bce"]
+    train(TrainConfig(out=str(tmp_path), max_steps=1, **settings), progress=False)
+    with pytest.raises(CheckpointError, match=r"settings differ from the run's \(lr: run has 0.0002, given 0.001\)"):
+        train(TrainConfig(out=str(tmp_path), max_steps=2, resume=True, **{**settings, "lr": 1e-3}), progress=False)
+
+
+def test_resume_without_checkpoint(tmp_path, tiny_settings):
+    with pytest.raises(CheckpointError, match="No checkpoint at"):
+        train(TrainConfig(out=str(tmp_path), resume=True, **tiny_settings), progress=False)
+
+
+def test_existing_run_needs_resume_or_force(tmp_path, tiny_settings, capsys):
+    from upgan.gan import RunExistsError
+
+    train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RunExistsError, match="already holds a run .*Pass --resume to continue it, --force"):
+        train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
+    capsys.readouterr()
+    train(TrainConfig(out=str(tmp_path), max_steps=2, force=True, **tiny_settings), progress=False)
+    assert "--force: replacing" in capsys.readouterr().out
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # nothing but the run's own files is touched
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, tiny_settings, monkeypatch):
+    import importlib
+
+    train_module = importlib.import_module("upgan.gan.train")  # the module, not the function upgan.gan.train
+
+    real_loss = train_module.discriminator_loss
+    calls = []
+
+    def loss_that_explodes(kind, real, fake):
+        calls.append(1)
+        value = real_loss(kind, real, fake)
+        return value * float("nan") if len(calls) == 5 else value
+
+    monkeypatch.setattr(train_module, "discriminator_loss", loss_that_explodes)
+    with pytest.raises(TrainingDiverged, match="The discriminator loss became nan at step 5"):
+        train(TrainConfig(out=str(tmp_path), max_steps=7, **tiny_settings), progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3  # the end of epoch 1
+    assert (tmp_path / "samples" / "latest.png").exists()
+
+
+def test_huge_learning_rate_diverges_with_a_message(tmp_path, tiny_settings):
+    with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf|-inf) at step \d+"):
+        train(
+            TrainConfig(out=str(tmp_path), max_steps=30, lr=1e30, spectral_norm=False, augment="none", ema=0.0,
+                        loss="wgan-gp", **tiny_settings),
+            progress=False,
+        )  # fmt: skip
