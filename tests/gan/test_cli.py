@@ -1,0 +1,156 @@
+"""``upgan train``, ``upgan sample`` and ``upgan interpolate`` from the command line, errors included."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from upgan.cli import main
+from upgan.gan.checkpoint import load_checkpoint
+
+
+def _flags(settings: dict) -> list[str]:
+    out = []
+    for key, value in settings.items():
+        out += [f"--{key.replace('_', '-')}", str(value)]
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, tiny_folder):
+    out = tmp_path_factory.mktemp("cli-run")
+    settings = dict(dataset=f"folder:{tiny_folder}", image_size=12, channels=1, batch_size=8, latent_dim=8,
+                    width=4, d_width=4, device="cpu")  # fmt: skip
+    assert main(["train", *_flags(settings), "--max-steps", "2", "--out", str(out), "--quiet", "--force"]) == 0
+    return out, settings
+
+
+def test_train_then_resume_with_only_the_budget(trained_run, capsys):
+    out, _ = trained_run
+    # --resume reads the run's own settings: only --out and the new budget are given
+    assert main(["train", "--out", str(out), "--resume", "--max-steps", "4", "--quiet"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 4
+    assert json.loads((out / "config.json").read_text())["max_steps"] == 4
+    assert "Run folder:" in capsys.readouterr().out
+
+
+def test_train_refuses_existing_run(trained_run, capsys):
+    out, settings = trained_run
+    assert main(["train", *_flags(settings), "--max-steps", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("upgan train: error: ") and "already holds a run" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--lr", "0"], "The `lr` setting must be a finite number > 0. Received lr=0.0"),
+        (["--batch-size", "0"], "The `batch_size` setting must be an integer >= 1. Received batch_size=0"),
+        (["--dataset", "imagenet"], "The `name` argument must be one of mnist5k, mnist, fashion-mnist, cifar10"),
+        (["--image-size", "30"], "Cannot reach image_size=30"),
+        (["--ema", "1.5"], r"The `ema` setting must be a number in \[0, 1\)"),
+    ],
+)
+def test_train_bad_settings_are_cli_errors(tmp_path, flags, message, capsys):
+    assert main(["train", "--out", str(tmp_path / "run"), "--max-steps", "1", "--quiet", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("upgan train: error: ")
+    assert __import__("re").search(message, err), err
+
+
+def test_sample_writes_a_grid(trained_run, tmp_path, capsys):
+    from PIL import Image
+
+    out, _ = trained_run
+    grid = tmp_path / "grid.png"
+    assert main(["sample", str(out), "-n", "6", "--seed", "3", "--out", str(grid)]) == 0
+    # 6 samples -> a 3x3 grid of 12-pixel images with 2-pixel gaps: 3 * 14 + 2 = 44 wide, 2 rows
+    assert Image.open(grid).size == (44, 30)
+    again = tmp_path / "again.png"
+    main(["sample", str(out), "-n", "6", "--seed", "3", "--out", str(again)])
+    assert grid.read_bytes() == again.read_bytes()  # same seed, same grid
+
+
+def test_interpolate_writes_a_gif(trained_run, tmp_path):
+    from PIL import Image
+
+    out, _ = trained_run
+    gif = tmp_path / "walk.gif"
+    assert main(["interpolate", str(out), "--out", str(gif), "--steps", "3", "--points", "2", "-n", "4"]) == 0
+    image = Image.open(gif)
+    assert image.n_frames == 6 and image.size == (30, 30)
+
+
+def _expect_cli_error(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"upgan {argv[0]}: error: "), err
+    assert message in err and "Traceback" not in err
+
+
+def test_sample_missing_run(tmp_path, capsys):
+    _expect_cli_error(["sample", str(tmp_path / "nope")], "No generator.safetensors in", capsys)
+
+
+def test_sample_truncated_file(trained_run, tmp_path, capsys):
+    import shutil
+
+    out, _ = trained_run
+    broken = tmp_path / "run"
+    shutil.copytree(out, broken)
+    data = (broken / "generator.safetensors").read_bytes()
+    (broken / "generator.safetensors").write_bytes(data[: len(data) // 2])
+    _expect_cli_error(["sample", str(broken)], "is truncated or corrupt", capsys)
+    _expect_cli_error(["interpolate", str(broken)], "is truncated or corrupt", capsys)
+
+
+def test_sample_incompatible_weights(trained_run, tmp_path, capsys):
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    out, _ = trained_run
+    path = out / "generator.safetensors"
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    run = tmp_path / "run"
+    run.mkdir()
+    wider = json.loads(metadata["generator"]) | {"width": 8}  # the weights are for width 4
+    save_file(load_file(str(path)), str(run / "generator.safetensors"), metadata=metadata | {"generator": json.dumps(wider)})
+    _expect_cli_error(["sample", str(run)], "does not fit its generator config", capsys)
+    save_file({"w": torch.zeros(2)}, str(run / "generator.safetensors"))  # safetensors, but not upgan's
+    _expect_cli_error(["sample", str(run)], "was not written by upgan", capsys)
+
+
+def test_sample_bad_count(trained_run, capsys):
+    out, _ = trained_run
+    _expect_cli_error(["sample", str(out), "-n", "0"], "-n must be a positive integer. Received -n 0", capsys)
+    _expect_cli_error(["interpolate", str(out), "--points", "1"], "--points must be at least 2", capsys)
+
+
+def test_ctrl_c_writes_a_checkpoint_that_resumes(tmp_path, tiny_settings):
+    """A real SIGINT to a real `upgan train` process: exit 130, checkpoint at a whole step, resumable."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "upgan", "train", *_flags(tiny_settings), "--out", str(out), "--quiet",
+           "--max-steps", "100000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = out / "metrics.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 3):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "upgan train: interrupted" in err and "Traceback" not in err
+    state = load_checkpoint(out / "checkpoint.pt")
+    rows = metrics.read_text().splitlines()[1:]
+    assert state["step"] == len(rows) >= 2
+    assert (out / "samples" / "latest.png").exists()
+    assert main(["train", "--out", str(out), "--resume", "--max-steps", str(state["step"] + 1), "--quiet"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == state["step"] + 1
