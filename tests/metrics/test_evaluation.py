@@ -1,0 +1,113 @@
+"""evaluate_images (scores + baseline) and the `upgan evaluate` command."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from upgan.cli import main
+from upgan.gan import Generator, TrainConfig
+from upgan.gan.checkpoint import save_generator
+from upgan.metrics.evaluation import SCORES, evaluate_images, format_table
+
+DATA = Path(__file__).resolve().parents[2] / "src" / "upgan" / "data" / "mnist5k.npz"
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return torch.from_numpy(np.load(DATA)["images"]).unsqueeze(1)  # (5000, 1, 28, 28) uint8
+
+
+def test_real_images_score_like_the_baseline_and_noise_does_not(mnist):
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randperm(5000, generator=g)
+    real, held = mnist[idx[:400]], mnist[idx[400:550]].float().div(127.5).sub(1)
+    good = evaluate_images(held, real, features="classifier")
+    assert good["n"] == 150 and good["features"] == "classifier"
+    assert good["kid_subset_size"] == 150 and good["kid_subsets"] == 1
+    gen, base = good["generated"], good["baseline"]
+    assert set(gen) == set(SCORES) | {"kid_std"} == set(base)
+    # Real digits score close to the real-vs-real floor...
+    assert gen["fid"] < 3 * base["fid"] and gen["precision"] > 0.7 and gen["recall"] > 0.7
+    assert 0.5 < gen["checkerboard"] < 2 and gen["spectral_distance"] < 0.05
+    noise = torch.rand(150, 1, 28, 28, generator=g) * 2 - 1
+    bad = evaluate_images(noise, real, features="classifier", baseline=False)
+    assert "baseline" not in bad
+    # ...noise does not, and the baseline is the same whatever is generated.
+    assert bad["generated"]["fid"] > 10 * gen["fid"]
+    assert bad["generated"]["coverage"] < 0.1 < gen["coverage"]
+    assert bad["generated"]["checkerboard"] > 5
+    again = evaluate_images(noise, real, features="classifier")
+    assert again["baseline"] == base
+
+
+def test_evaluate_images_errors(mnist):
+    with pytest.raises(ValueError, match=r"same shape \(C, H, W\)\. Received generated \(1, 32, 32\) and real \(1, 28, 28\)"):
+        evaluate_images(torch.zeros(10, 1, 32, 32), mnist[:100])
+    with pytest.raises(ValueError, match=r"Too few generated images: n=5\. .* use n >= 6"):
+        evaluate_images(torch.zeros(5, 1, 28, 28), mnist[:100])
+    with pytest.raises(ValueError, match=r"two disjoint halves of n=60 real images, i\.e\. 120; the dataset has 100\. Use n <= 50"):
+        evaluate_images(torch.zeros(60, 1, 28, 28), mnist[:100])
+    with pytest.raises(ValueError, match=r"`fake` argument must be a 4-D tensor .* Received shape \(10, 28, 28\)"):
+        evaluate_images(torch.zeros(10, 28, 28), mnist[:100])
+
+
+def test_format_table_lists_every_score():
+    row = {k: float(i) for i, k in enumerate(SCORES)} | {"kid_std": 0.0}
+    text = format_table({"generated": row, "baseline": row})
+    for label, better in SCORES.values():
+        assert any(line.startswith(label) and line.endswith(better) for line in text.splitlines())
+
+
+def _run_dir(tmp_path, image_size=28):
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.manual_seed(0)
+    gen = Generator(latent_dim=8, image_shape=(1, image_size, image_size), width=4)
+    save_generator(run / "generator.safetensors", gen, TrainConfig(latent_dim=8, width=4, image_size=image_size), 0)
+    return run
+
+
+def test_cli_evaluate_writes_metrics_json(tmp_path, capsys):
+    run = _run_dir(tmp_path)
+    assert main(["evaluate", str(run), "--n", "60", "--batch-size", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist5k: n=60, features=classifier" in out and "real vs real" in out and "digits:" in out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["n"] == 60 and metrics["features"] == "classifier"
+    assert set(metrics["generated"]) == set(metrics["baseline"]) == set(SCORES) | {"kid_std"}
+    assert metrics["digit_quality"]["n"] == 60 and not metrics["digit_quality"]["passes"]
+    for key in SCORES:
+        assert f"{metrics['baseline'][key]:.4g}"[:4] in out
+
+
+def test_cli_evaluate_random_features_for_other_sizes(tmp_path, capsys):
+    run = _run_dir(tmp_path, image_size=32)
+    assert main(["evaluate", str(run), "--n", "20", "--features", "random"]) == 0
+    assert "features=random" in capsys.readouterr().out
+    assert main(["evaluate", str(run), "--n", "20", "--features", "classifier"]) == 2
+    assert "upgan evaluate: error: The `features='classifier'` network" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n", "0"], r"--n must be a positive integer\. Received --n 0"),
+        (["--n", "3"], r"Too few generated images: n=3"),
+        (["--batch-size", "0"], r"--batch-size must be a positive integer\. Received --batch-size 0"),
+    ],
+)
+def test_cli_evaluate_user_errors(tmp_path, capsys, argv, message):
+    run = _run_dir(tmp_path)
+    assert main(["evaluate", str(run), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("upgan evaluate: error: ") and "Traceback" not in err
+    assert re.search(message, err)
+
+
+def test_cli_evaluate_missing_run(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "nope")]) == 2
+    assert "upgan evaluate: error: No generator.safetensors in" in capsys.readouterr().err
