@@ -339,3 +339,10 @@ def test_numpy_integer_arguments():
     expected = conv_transpose2d(x, w, None, (2, 1), "same", (1, 0))
     torch.testing.assert_close(conv_transpose2d(x, w, None, (np.int64(2), 1), "same", np.array([1, 0]).tolist()), expected)
     assert ConvTranspose2d(np.int64(2), 3, np.int32(3), stride=np.int64(2)).stride == (2, 2)
+
+
+def test_torch_compile_traces(seeded):
+    seeded(9)
+    layer = ConvTranspose2d(2, 3, 3, stride=2, padding="same")
+    x = torch.randn(1, 2, 4, 3)
+    torch.testing.assert_close(torch.compile(layer, backend="eager", fullgraph=True)(x), layer(x))

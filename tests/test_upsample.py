@@ -206,3 +206,12 @@ def test_module():
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call(torch.ones(1, 1, 2, 2))
+
+
+def test_torch_compile_traces(seeded):
+    # backend="eager" runs Dynamo's tracing (which cannot trace the NumPy weight construction)
+    # without compiling kernels, so the check stays cheap.
+    seeded(8)
+    module = Upsample2d((2, 3), "lanczos5")
+    x = torch.randn(1, 2, 4, 3)
+    torch.testing.assert_close(torch.compile(module, backend="eager", fullgraph=False)(x), module(x))

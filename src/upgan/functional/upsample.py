@@ -97,6 +97,8 @@ def upsample(x: torch.Tensor, scale_factor: int | tuple[int, int] = 2, mode: str
     return y
 
 
+# torch.compile cannot trace the NumPy construction; the matrix enters the graph as an input.
+@torch.compiler.disable
 def _weights(size: int, factor: int, mode: str, like: torch.Tensor) -> torch.Tensor:
     """The ``(size * factor, size)`` interpolation matrix, on ``like``'s device and dtype."""
     # A fresh tensor per call: a cached tensor created under torch.inference_mode() could not
