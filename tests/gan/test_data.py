@@ -1,0 +1,190 @@
+"""``upgan.data.load_dataset``: bundled digits, IDX and CIFAR files made here in the real formats, folders, offline errors."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import tarfile
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+
+from upgan.data import DatasetError, ImageDataset, conform, load_dataset
+
+
+def test_mnist5k_is_bundled():
+    ds = load_dataset()
+    assert ds.name == "mnist5k" and isinstance(ds, ImageDataset)
+    assert ds.images.shape == (5000, 1, 28, 28) and ds.images.dtype == torch.uint8
+    assert torch.bincount(ds.labels, minlength=10).min() > 300  # every digit well represented
+    assert ds.images.float().mean() > 20  # ink, not a blank array
+    image, label = ds[7]
+    assert image.shape == (1, 28, 28) and label.dtype == torch.int64
+
+
+def _write_idx(path, array: np.ndarray) -> None:
+    # IDX: 0, 0, type 0x08 (ubyte), ndim, then big-endian uint32 sizes, then the bytes
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_idx_files_placed_by_hand_load_offline(tmp_path, name):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+    folder = tmp_path / name
+    folder.mkdir()
+    _write_idx(folder / "train-images-idx3-ubyte.gz", images)
+    _write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
+    ds = load_dataset(name, data_dir=str(tmp_path), download=False)
+    np.testing.assert_array_equal(ds.images[:, 0].numpy(), images)
+    assert ds.labels.tolist() == [3, 1, 4, 1, 5]
+
+
+def test_truncated_idx_is_an_error(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    _write_idx(folder / "train-labels-idx1-ubyte.gz", np.zeros(3, np.uint8))
+    with gzip.open(folder / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (3, 28, 28)) + bytes(100))
+    with pytest.raises(DatasetError, match="is truncated or corrupt: 116 bytes, header says 2368"):
+        load_dataset("mnist", data_dir=str(tmp_path), download=False)
+
+
+def _cifar_batches(rng):
+    batches = []
+    for _ in range(5):
+        data = rng.integers(0, 256, (2, 3072), dtype=np.uint8)
+        batches.append({b"data": data, b"labels": rng.integers(0, 10, 2).tolist(), b"batch_label": b"x"})
+    return batches
+
+
+@pytest.mark.parametrize("form", ["extracted", "archive"])
+def test_cifar10_pickle_batches(tmp_path, form):
+    batches = _cifar_batches(np.random.default_rng(2))
+    folder = tmp_path / "cifar10"
+    inner = folder / "cifar-10-batches-py"
+    inner.mkdir(parents=True)
+    for i, batch in enumerate(batches, 1):
+        (inner / f"data_batch_{i}").write_bytes(pickle.dumps(batch, protocol=2))
+    if form == "archive":
+        with tarfile.open(folder / "cifar-10-python.tar.gz", "w:gz") as tar:
+            tar.add(inner, arcname="cifar-10-batches-py")
+        for p in inner.iterdir():
+            p.unlink()
+        inner.rmdir()
+    ds = load_dataset("cifar10", data_dir=str(tmp_path), download=False)
+    assert ds.images.shape == (10, 3, 32, 32)
+    first = batches[0][b"data"][0]
+    # a row is 1024 red, 1024 green, 1024 blue values, each plane in row-major order
+    assert ds.images[0, 0, 0, 0] == first[0] and ds.images[0, 1, 0, 0] == first[1024]
+    assert ds.images[0, 2, 31, 31] == first[3071] and ds.images[0, 0, 0, 1] == first[1]
+    assert ds.labels.tolist() == sum((b[b"labels"] for b in batches), [])
+    gray = load_dataset("cifar10", data_dir=str(tmp_path), download=False, channels=1, image_size=16)
+    assert gray.images.shape == (10, 1, 16, 16)
+
+
+def test_offline_message_names_urls_and_destinations(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    monkeypatch.setattr("urllib.request.urlopen", no_network)
+    with pytest.raises(DatasetError, match="download failed") as info:
+        load_dataset("fashion-mnist", data_dir=str(tmp_path))
+    message = str(info.value)
+    assert "fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz" in message
+    assert str(tmp_path / "fashion-mnist" / "train-labels-idx1-ubyte.gz") in message
+    assert not any((tmp_path / "fashion-mnist").iterdir())  # no partial files left
+    with pytest.raises(DatasetError, match=r"(?s)downloading is off.*cifar-10-python.tar.gz"):
+        load_dataset("cifar10", data_dir=str(tmp_path), download=False)
+
+
+def test_download_saves_the_served_bytes(tmp_path, monkeypatch):
+    import io
+
+    served = {}
+
+    def fake_urlopen(url, timeout):
+        array = np.arange(4 * 28 * 28, dtype=np.uint8).reshape(4, 28, 28) if "images" in url else np.arange(4, dtype=np.uint8)
+        path = tmp_path / "blob.gz"
+        _write_idx(path, array)
+        served[url] = path.read_bytes()
+        return io.BytesIO(served[url])
+
+    monkeypatch.setattr("urllib.request.urlopen", fake_urlopen)
+    ds = load_dataset("mnist", data_dir=str(tmp_path / "data"))
+    assert ds.labels.tolist() == [0, 1, 2, 3] and ds.images.shape == (4, 1, 28, 28)
+    assert sorted(served) == [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz",
+        "https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz",
+    ]
+
+
+def test_folder_recursive_resized_cropped_and_counts_unreadable(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    # 20 wide x 10 high: left half black, right half white; centre crop 10x10 keeps columns 5..14
+    wide = np.zeros((10, 20, 3), np.uint8)
+    wide[:, 10:] = 255
+    Image.fromarray(wide).save(tmp_path / "a" / "wide.png")
+    Image.fromarray(np.full((8, 8, 3), (255, 0, 0), np.uint8)).save(tmp_path / "a" / "b" / "red.jpg")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    (tmp_path / "notes.txt").write_text("ignored")
+    ds = load_dataset(f"folder:{tmp_path}", image_size=10)
+    assert ds.skipped == 1 and ds.labels is None and ds.images.shape == (2, 3, 10, 10)
+    wide_out = ds.images[1]  # sorted paths: a/b/red.jpg first, then a/wide.png
+    assert wide_out[:, :, :5].max() == 0 and wide_out[:, :, 5:].min() == 255
+    red = ds.images[0].float().mean((1, 2))
+    assert red[0] > 240 and red[1] < 15 and red[2] < 15
+    gray = load_dataset(f"folder:{tmp_path}", image_size=4, channels=1)
+    assert gray.images.shape == (2, 1, 4, 4)
+    assert abs(gray.images[0].float().mean().item() - 76) <= 2  # PIL luma of pure red: 0.299 * 255
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(DatasetError, match="No readable PNG/JPEG images in .* \\(1 candidate files, 1 unreadable\\)"):
+        (tmp_path / "x.png").write_bytes(b"junk")
+        load_dataset(f"folder:{tmp_path}", image_size=8)
+    with pytest.raises(ValueError, match="The `image_size` argument is required for folder datasets"):
+        load_dataset(f"folder:{tmp_path}")
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(f"folder:{tmp_path / 'missing'}", image_size=8)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(name="svhn"), ValueError, "The `name` argument must be one of mnist5k, mnist, fashion-mnist, cifar10, folder:PATH. Received name='svhn'"),
+        (dict(name=3), TypeError, "The `name` argument must be a string. Received name=3"),
+        (dict(channels=2), ValueError, r"The `channels` argument must be 1, 3 or None. Received channels=2"),
+        (dict(image_size=0), ValueError, "The `image_size` argument must be a positive integer or None. Received image_size=0"),
+    ],
+)
+def test_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        load_dataset(**kwargs)
+
+
+def test_conform_matches_pillow():
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (2, 3, 6, 6), dtype=np.uint8)
+    gray = conform(torch.from_numpy(rgb), None, 1)
+    for i in range(2):
+        ref = np.asarray(Image.fromarray(rgb[i].transpose(1, 2, 0)).convert("L"))
+        assert np.abs(gray[i, 0].numpy().astype(int) - ref).max() <= 1
+    up = conform(torch.from_numpy(rgb[:, :1]), 6, 3)
+    assert torch.equal(up[:, 0], up[:, 2]) and torch.equal(up[:, 0], torch.from_numpy(rgb[:, 0]))
+
+
+def test_image_dataset_checks():
+    with pytest.raises(TypeError, match=r"The `images` argument must be a uint8 tensor of shape \(N, C, H, W\)"):
+        ImageDataset(torch.zeros(2, 1, 4, 4), None, "x")
+    with pytest.raises(ValueError, match=r"The `labels` argument must have shape \(2,\). Received labels.shape=\(3,\)"):
+        ImageDataset(torch.zeros(2, 1, 4, 4, dtype=torch.uint8), torch.zeros(3), "x")
