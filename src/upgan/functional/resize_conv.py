@@ -22,9 +22,6 @@ autograd gives the weight gradient.
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 import torch
 import torch.nn.functional as F
 
@@ -149,23 +146,23 @@ def _bilinear_phases(kernel_size: int, factor: int) -> tuple[list[list[list[floa
     Output ``o = s*i + r`` reads upsampled sample ``s*i + r + a - p`` for tap ``a``; that sample
     sits at input position ``i + (r + a - p + 1/2) / s - 1/2`` (half-pixel centres) and is the
     linear blend of its two neighbours. Returns ``M`` as nested lists ``M[r][a][d - d_min]``
-    (the weight of ``x[i + d]``) and ``d_min``. Exact fractions, so zero weights stay zero.
+    (the weight of ``x[i + d]``) and ``d_min``. Integer arithmetic, so zero weights stay zero.
     """
     p = kernel_size // 2
-    entries = {}
+    entries = {}  # (r, a, d) -> weight of x[i + d] times 2s, an integer
     for r in range(factor):
         for a in range(kernel_size):
-            position = Fraction(2 * (r + a - p) + 1, 2 * factor) - Fraction(1, 2)
-            left = math.floor(position)
-            frac = position - left
-            for d, weight in ((left, 1 - frac), (left + 1, frac)):
+            # position = (r + a - p + 1/2) / s - 1/2 = numerator / (2s)
+            numerator = 2 * (r + a - p) + 1 - factor
+            left, remainder = divmod(numerator, 2 * factor)
+            for d, weight in ((left, 2 * factor - remainder), (left + 1, remainder)):
                 if weight:
                     entries[r, a, d] = entries.get((r, a, d), 0) + weight
     d_min = min(d for _, _, d in entries)
     d_max = max(d for _, _, d in entries)
     matrix = [[[0.0] * (d_max - d_min + 1) for _ in range(kernel_size)] for _ in range(factor)]
     for (r, a, d), weight in entries.items():
-        matrix[r][a][d - d_min] = float(weight)
+        matrix[r][a][d - d_min] = weight / (2 * factor)
     return matrix, d_min
 
 
@@ -194,8 +191,11 @@ def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, 
     # (C_out, C_in, kh, kw) -> (C_out, sh, sw, C_in, th, tw) -> (C_out*sh*sw, C_in, th, tw)
     phase_kernel = torch.einsum("oiyx,ryd,qxe->orqide", weight, m_h, m_w).reshape(c_out * sh * sw, c_in, th, tw)
     phase_bias = None if bias is None else bias.repeat_interleave(sh * sw)
-    # Replicate padding = the clamped border of align_corners=False interpolation.
-    padded = F.pad(x, (-dmin_w, tw - 1 + dmin_w, -dmin_h, th - 1 + dmin_h), mode="replicate")
+    # Replicate padding = the clamped border of align_corners=False interpolation. (Gathers with
+    # clamped indices, not F.pad's replicate mode, whose backward torch.compile mis-strides.)
+    rows = torch.arange(dmin_h, h + th - 1 + dmin_h, device=x.device).clamp(0, h - 1)
+    cols = torch.arange(dmin_w, w + tw - 1 + dmin_w, device=x.device).clamp(0, w - 1)
+    padded = x.index_select(2, rows).index_select(3, cols)  # (N, C_in, H + th - 1, W + tw - 1)
     out = _shuffle(F.conv2d(padded, phase_kernel, phase_bias), sh, sw)  # (N, C_out, H*sh, W*sw)
     _remove_replicated_border(out, x, weight, sh, sw)
     return out
@@ -225,7 +225,10 @@ def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.
         )
         for band, band_w, window, target in bands:
             line = F.interpolate(band, scale_factor=(1, sw), mode="bilinear", align_corners=False)  # (N, C_in, 1, W*sw)
-            line = F.pad(line, (pw, pw, 0, 0), mode="replicate")  # the band's corners repeat its ends
+            # The band's corners repeat its ends. (A cat, not F.pad's replicate mode, whose backward
+            # torch.compile mis-strides on a one-row tensor in torch 2.13.)
+            ends = line[..., :1].expand(-1, -1, -1, pw), line[..., -1:].expand(-1, -1, -1, pw)
+            line = torch.cat((ends[0], line, ends[1]), dim=3)  # (N, C_in, 1, W*sw + 2*pw)
             # (C_out, C_in, ph, kw) -> (C_out, ph, C_in, kw) -> (C_out*ph, C_in, 1, kw)
             kernel = band_w.permute(0, 2, 1, 3).reshape(c_out * ph, c_in, 1, kw)
             # (N, C_out*ph, 1, W*sw) -> (N, C_out, ph, W*sw)
