@@ -196,6 +196,8 @@ def test_module():
          r"`mode` argument must be one of 'nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5'\. Received mode='area'"),
         (lambda x: upsample(x, 2, "Bilinear"), ValueError, r"Received mode='Bilinear'"),
         (lambda x: upsample(x[0], 2), ValueError, r"Expected `x` to be a 4-D tensor \(N, C, H, W\)\. Received x\.shape=\(1, 2, 2\)"),
+        (lambda x: upsample(x[:, :, :0], 2, "bicubic"), ValueError,
+         r"Expected `x` to have a non-empty height and width\. Received x\.shape=\(1, 1, 0, 2\)"),
         (lambda x: upsample(x.numpy(), 2), TypeError, r"Expected `x` to be a torch\.Tensor .* Received type ndarray"),
         (lambda x: upsample(x.to(torch.uint8), 2, "bicubic"), TypeError,
          r"mode='bicubic' needs a floating-point tensor `x`\. Received x\.dtype=torch\.uint8"),

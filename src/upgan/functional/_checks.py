@@ -17,7 +17,7 @@ __all__ = ["check_int", "pair", "check_choice", "check_nchw"]
 
 
 def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch.Tensor:
-    """Return ``x`` if it is a 4-D tensor ``(N, C, H, W)``, optionally with ``channels`` channels.
+    """Return ``x`` if it is a 4-D tensor ``(N, C, H, W)`` with ``H, W >= 1`` (and ``channels`` channels).
 
     Args:
         x: the value to check.
@@ -26,7 +26,8 @@ def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch
 
     Raises:
         TypeError: ``x`` is not a ``torch.Tensor``.
-        ValueError: ``x`` is not 4-D, or has the wrong number of channels.
+        ValueError: ``x`` is not 4-D, has an empty height or width, or has the wrong number of
+            channels.
 
     >>> check_nchw(torch.zeros(2, 3, 4, 5), channels=3).shape
     torch.Size([2, 3, 4, 5])
@@ -39,6 +40,8 @@ def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch
         raise TypeError(f"Expected `{name}` to be a torch.Tensor (N, C, H, W). Received type {type(x).__name__}")
     if x.dim() != 4:
         raise ValueError(f"Expected `{name}` to be a 4-D tensor (N, C, H, W). Received {name}.shape={tuple(x.shape)}")
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"Expected `{name}` to have a non-empty height and width. Received {name}.shape={tuple(x.shape)}")
     if channels is not None and x.shape[1] != channels:
         raise ValueError(
             f"Expected `{name}` to have {channels} channels (dimension 1). Received {name}.shape={tuple(x.shape)}"
