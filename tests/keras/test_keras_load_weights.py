@@ -47,6 +47,23 @@ def test_load_weights_reproduces_keras(saved):
     np.testing.assert_allclose(ours.predict(z), np.asarray(ref(z, training=False)), rtol=1e-4, atol=1e-5)
 
 
+def test_keras_loads_what_upgan_saves(tf_keras, tmp_path):
+    pytest.importorskip("h5py")
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    ours = stack(upgan.keras)
+    ours.train()
+    ours(torch.randn(4, 6))  # move BatchNormalization's moving statistics away from 0 and 1
+    path = tmp_path / "ours.weights.h5"
+    ours.save_weights(path)
+    ref = stack(tf_keras)
+    ref.load_weights(str(path))
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    z = np.random.default_rng(2).standard_normal((3, 6)).astype(np.float32)
+    np.testing.assert_allclose(ours.predict(z), np.asarray(ref(z, training=False)), rtol=1e-4, atol=1e-5)
+
+
 def test_load_weights_rejects_another_architecture(saved, tmp_path):
     pytest.importorskip("h5py")
     _, path = saved
@@ -73,5 +90,5 @@ def test_load_weights_argument_errors(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="No such weights file"):
         model.load_weights(tmp_path / "missing.weights.h5")
     monkeypatch.setitem(sys.modules, "h5py", None)
-    with pytest.raises(ImportError, match=r"Reading .weights.h5 files needs the h5py package: pip install h5py"):
+    with pytest.raises(ImportError, match=r"Reading or writing .weights.h5 files needs the h5py package: pip install h5py"):
         model.load_weights(tmp_path / "missing.weights.h5")

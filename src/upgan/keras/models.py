@@ -258,6 +258,15 @@ class Sequential(torch.nn.Module):
 
         load_weights(self, filepath)
 
+    def save_weights(self, filepath: str | os.PathLike) -> None:
+        """Write the weights as a Keras 3 ``.weights.h5`` file, loadable by Keras's ``load_weights``.
+
+        Needs h5py; see :func:`upgan.keras.saving.save_weights`.
+        """
+        from upgan.keras.saving import save_weights
+
+        save_weights(self, filepath)
+
 
 def _as_tensor(x: object) -> torch.Tensor:
     if isinstance(x, torch.Tensor):

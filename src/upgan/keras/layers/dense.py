@@ -85,4 +85,4 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
-        return self.activation(F.linear(x, self.weight, self.bias if self.use_bias else None))
+        return self.activation(F.linear(x.to(self.weight.dtype), self.weight, self.bias if self.use_bias else None))
