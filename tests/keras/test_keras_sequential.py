@@ -237,3 +237,22 @@ def test_summarize_of_sequential_equals_its_summary():
     lines = []
     model.summary(print_fn=lines.append)
     assert summarize(model, (100,), print_fn=None) == "\n".join(lines)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_gradcheck_through_a_generator_stack(training):
+    torch.manual_seed(0)
+    model = Sequential([
+        Input(shape=(3,)), Dense(2 * 2 * 2), Reshape((2, 2, 2)), Conv2DTranspose(2, 3, strides=2, padding="same"),
+        BatchNormalization(), LeakyReLU(0.2), UpSampling2D(interpolation="bilinear", data_format="channels_last"),
+        Conv2D(1, 2, padding="same", activation="tanh"), Flatten(),
+    ]).double()
+    model.train(training)
+    names, params = zip(*model.named_parameters())
+    z = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
+
+    def run(z, *weights):
+        return torch.func.functional_call(model, dict(zip(names, weights)), (z,))
+
+    inputs = (z, *[p.detach().clone().requires_grad_(True) for p in params])
+    assert torch.autograd.gradcheck(run, inputs, fast_mode=True)
