@@ -1,0 +1,129 @@
+"""`upgan explain`: the pictured layouts compute the real layers, and the printed arithmetic."""
+
+import random
+import re
+
+import pytest
+import torch
+from PIL import Image
+
+from upgan.cli import main
+from upgan.cli.explain import conv_layout, transposed_layout
+from upgan.functional import conv2d, conv_transpose2d
+from upgan.shapes import conv_transpose_steps
+
+
+def _apply(layout, x, w):
+    """Run the layout literally: gather each window from the pictured cells, multiply, sum."""
+    n = len(layout.cells)
+
+    def value(a, b):
+        (ka, ia), (kb, ib) = layout.cells[a], layout.cells[b]
+        return x[ia, ib] if ka == "input" and kb == "input" else torch.zeros((), dtype=x.dtype)
+
+    grid = torch.stack([torch.stack([value(a, b) for b in range(n)]) for a in range(n)])
+    kernel = w.flip(0, 1) if layout.flipped else w
+    k, d = layout.kernel_size, layout.dilation
+    out = torch.empty(len(layout.starts), len(layout.starts), dtype=x.dtype)
+    for ty, sy in enumerate(layout.starts):
+        for tx, sx in enumerate(layout.starts):
+            out[ty, tx] = (grid[sy : sy + (k - 1) * d + 1 : d, sx : sx + (k - 1) * d + 1 : d] * kernel).sum()
+    return out
+
+
+def _configs(seed, transposed):
+    rng = random.Random(seed)
+    while True:
+        i, k, s, d = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 3), rng.choice([1, 1, 2])
+        padding = rng.choice(["valid", "same", rng.randint(0, 3)])
+        if transposed and s > 1 and d > 1:
+            continue
+        op = None
+        if transposed and rng.random() < 0.3:
+            op = rng.randint(0, max(s, d) - 1 if isinstance(padding, int) else s - 1)
+        try:
+            if transposed:
+                conv_transpose_steps(i, k, s, padding, op, d)
+            else:
+                conv_layout(i, k, s, padding, d)
+        except ValueError:
+            continue
+        return i, k, s, padding, op, d
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_transposed_layout_computes_conv_transpose2d(seed):
+    i, k, s, padding, op, d = _configs(seed, transposed=True)
+    g = torch.Generator().manual_seed(seed)
+    x, w = torch.randn(i, i, generator=g, dtype=torch.float64), torch.randn(k, k, generator=g, dtype=torch.float64)
+    layout = transposed_layout(conv_transpose_steps(i, k, s, padding, op, d))
+    expected = conv_transpose2d(x.view(1, 1, i, i), w.view(1, 1, k, k), stride=s, padding=padding, output_padding=op, dilation=d)[0, 0]
+    torch.testing.assert_close(_apply(layout, x, w), expected)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_conv_layout_computes_conv2d(seed):
+    i, k, s, padding, _, d = _configs(seed + 100, transposed=False)
+    g = torch.Generator().manual_seed(seed)
+    x, w = torch.randn(i, i, generator=g, dtype=torch.float64), torch.randn(k, k, generator=g, dtype=torch.float64)
+    expected = conv2d(x.view(1, 1, i, i), w.view(1, 1, k, k), stride=s, padding=padding, dilation=d)[0, 0]
+    torch.testing.assert_close(_apply(conv_layout(i, k, s, padding, d), x, w), expected)
+
+
+def test_tutorial_numbers(capsys):
+    assert main(["explain", "conv-transpose", "--input", "5", "--kernel", "3", "--stride", "2", "--padding", "same"]) == 0
+    out = capsys.readouterr().out
+    assert "Output: 5x5 -> 10x10   ('valid' gives 11)" in out
+    assert "(i - 1) * s + 1 = (5 - 1) * 2 + 1 = 9" in out
+    assert "   1  0  2  0  3  0  4  0  5\n   0  0  0  0  0  0  0  0  0\n" in out
+    assert main(["explain", "conv-transpose", "--input", "2", "--kernel", "1", "--stride", "2", "--padding", "valid"]) == 0
+    out = capsys.readouterr().out
+    # The tutorial's picture: 1, 0, 2, 0 / 0, 0, 0, 0 / 3, 0, 4, 0 / 0, 0, 0, 0 (zeros appended as padding).
+    assert "Output: 2x2 -> 4x4" in out and "  1 0 2 .\n  0 0 0 .\n  3 0 4 .\n  . . . .\n" in out
+
+
+def test_conv_and_upsample(capsys):
+    assert main(["explain", "conv", "--input", "5", "--kernel", "3", "--stride", "2", "--padding", "same"]) == 0
+    out = capsys.readouterr().out
+    assert "ceil(5 / 2) = 3" in out and "= 2: 1 before, 1 after" in out and "('valid' gives 2)" in out
+    assert main(["explain", "upsample", "--input", "2", "--scale", "2", "--mode", "nearest"]) == 0
+    out = capsys.readouterr().out
+    assert "  1 1 2 2\n  1 1 2 2\n  3 3 4 4\n  3 3 4 4" in out
+    assert main(["explain", "upsample", "--mode", "bilinear"]) == 0
+    out = capsys.readouterr().out
+    # Keras 3's UpSampling2D(interpolation="bilinear") on [[1, 2], [3, 4]] (NOTES.md).
+    assert "     1 1.25 1.75    2\n   1.5 1.75 2.25  2.5\n" in out and "o=0 -> -0.25" in out
+
+
+def test_gif_frames_show_the_window(tmp_path, capsys):
+    path = tmp_path / "ct.gif"
+    assert main(["explain", "conv-transpose", "--input", "3", "--kernel", "3", "--stride", "2", "--gif", str(path)]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    with Image.open(path) as im:
+        assert im.n_frames == 36  # 6x6 outputs, one frame each
+        im.seek(0)
+        first = im.convert("RGB")
+        im.seek(35)
+        last = im.convert("RGB")
+    # The window (dark) sits at the top-left of the padded input in the first frame and at
+    # the bottom-right in the last; cell (a, b) has its centre at (26 + 26 b + 12, 22 + 26 a + 12).
+    centre = lambda a, b: (26 + 26 * b + 12, 22 + 26 * a + 12)  # noqa: E731
+    assert first.getpixel(centre(0, 0)) == (30, 40, 60) and first.getpixel(centre(3, 3)) != (30, 40, 60)
+    assert last.getpixel(centre(7, 7)) == (30, 40, 60) and last.getpixel(centre(0, 0)) != (30, 40, 60)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["conv-transpose", "--kernel", "0"], r"--kernel must be an integer >= 1\. Received --kernel 0"),
+        (["conv-transpose", "--padding", "full"], r"`padding` argument must be one of .*Received padding='full'"),
+        (["conv", "--input", "2", "--kernel", "5", "--padding", "valid"], r"output size would be -2"),
+        (["conv-transpose", "--input", "30", "--gif", "x.gif"], r"animation would have 3600 frames"),
+        (["upsample", "--mode", "area"], r"Received mode='area'"),
+        (["upsample", "--scale", "0"], r"--scale must be an integer >= 1\. Received --scale 0"),
+    ],
+)
+def test_errors(capsys, argv, message):
+    assert main(["explain", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("upgan explain: error: ") and re.search(message, err), err
