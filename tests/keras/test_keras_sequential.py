@@ -256,3 +256,11 @@ def test_gradcheck_through_a_generator_stack(training):
 
     inputs = (z, *[p.detach().clone().requires_grad_(True) for p in params])
     assert torch.autograd.gradcheck(run, inputs, fast_mode=True)
+
+
+def test_predict_verbose_prints_one_line(capsys):
+    model = Sequential([Input(shape=(2,)), Dense(1)])
+    model.predict(np.zeros((5, 2)), batch_size=2)
+    assert capsys.readouterr().out == ""
+    model.predict(np.zeros((5, 2)), batch_size=2, verbose=1)
+    assert capsys.readouterr().out == "3/3 batches\n"

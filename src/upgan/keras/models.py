@@ -215,9 +215,8 @@ class Sequential(torch.nn.Module):
         self.eval()
         try:
             with torch.no_grad():
-                outputs = [
-                    self(chunk.to(device=device, dtype=dtype)) for chunk in torch.split(tensor, batch_size)
-                ] if len(tensor) else [self(tensor.to(device=device, dtype=dtype))]
+                chunks = torch.split(tensor, batch_size) if len(tensor) else (tensor,)
+                outputs = [self(chunk.to(device=device, dtype=dtype)) for chunk in chunks]
         finally:
             self.train(was_training)
         if verbose in (1, 2):

@@ -38,6 +38,13 @@ class Layer(torch.nn.Module):
     Raises:
         ValueError: for a bad name, input_shape or input_dim.
         TypeError: if trainable is not a bool.
+
+    >>> from upgan.keras.layers import Dense
+    >>> layer = Dense(4, name="fc")
+    >>> layer.built, layer.build_for((None, 3)), layer.built
+    (False, (None, 4), True)
+    >>> [w.shape for w in layer.get_weights()], tuple(layer.weight.shape)  # Keras layout, torch layout
+    ([(3, 4), (4,)], (4, 3))
     """
 
     ndim: int | None = None  # exact rank of the input, batch axis included, if fixed
