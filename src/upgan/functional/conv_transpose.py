@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from upgan import shapes
 from upgan.functional._checks import check_int, check_nchw, pair
+from upgan.functional._fast_conv_transpose import conv_transpose2d_fast
 
 __all__ = ["conv_transpose2d"]
 
@@ -115,11 +115,10 @@ def _conv_transpose2d_core(
     """The transposed convolution itself, with ``torch.nn.functional.conv_transpose2d``'s meaning.
 
     Every argument is already checked: integer pairs, ``output_padding < max(stride, dilation)``.
-    This is the one place that computes a transposed convolution in upgan.
+    This is the one place that computes a transposed convolution in upgan; it takes the fastest
+    exact path for the configuration and device (see :mod:`upgan.functional._fast_conv_transpose`).
     """
-    return F.conv_transpose2d(
-        x, weight, bias, stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation
-    )
+    return conv_transpose2d_fast(x, weight, bias, stride, padding, output_padding, dilation, groups)
 
 
 def _conv_transpose_args(
