@@ -70,6 +70,7 @@ def _random_configs(count, seed):
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 8)), int(rng.integers(1, 8)))
         configs.append((mode, factors, shape))
     configs += [(mode, (3, 5), (1, 2, 3, 2)) for mode in MODES] + [(mode, (1, 1), (1, 1, 4, 3)) for mode in MODES]
+    configs += [(mode, (8, 6), (1, 1, 2, 3)) for mode in MODES] + [(mode, (2, 7), (1, 1, 1, 9)) for mode in MODES]
     return configs
 
 
@@ -96,7 +97,8 @@ def test_channels_first_keras_layer_agrees(tf_keras, single_thread):
 @pytest.mark.parametrize("mode", MODES)
 def test_matches_direct_formula_float64(mode, seeded):
     rng = seeded(2)
-    for factors, shape in [((2, 2), (2, 2, 5, 4)), ((3, 5), (1, 1, 3, 7)), ((4, 1), (1, 2, 1, 6)), ((1, 3), (1, 1, 11, 2))]:
+    for factors, shape in [((2, 2), (2, 2, 5, 4)), ((3, 5), (1, 1, 3, 7)), ((4, 1), (1, 2, 1, 6)), ((1, 3), (1, 1, 11, 2)),
+                           ((8, 6), (1, 1, 2, 3))]:
         x = rng.standard_normal(shape)
         got = upsample(torch.from_numpy(x), factors, mode)
         assert got.dtype == torch.float64
