@@ -150,3 +150,17 @@ def test_summary_of_keras_model_with_fixed_batch_and_unbuilt_summary_error():
     assert lines_of(model)[3].startswith("dense (Dense)                (4, 2)")
     with pytest.raises(ValueError, match="has not been built yet, so it has no summary"):
         Sequential([L.Dense(2)]).summary()
+
+
+def test_summarize_folds_parametrizations_into_their_module():
+    sn = torch.nn.utils.parametrizations.spectral_norm
+    net = torch.nn.Sequential(sn(torch.nn.Conv2d(1, 4, 3, bias=False)), torch.nn.Flatten(), sn(torch.nn.Linear(16, 2)))
+    text = summarize(net, (1, 4, 4), print_fn=None)
+    rows = [(r[:29].rstrip(), r[29:55].rstrip(), r[55:]) for r in text.splitlines()[3:-5:2]]
+    # conv: weight 36 (trainable) + u (4) + v (9) buffers; linear: weight 32 + bias 2 + u (2) + v (16)
+    assert rows == [
+        ("0 (ParametrizedConv2d)", "(None, 4, 2, 2)", str(36 + 4 + 9)),
+        ("1 (Flatten)", "(None, 16)", "0"),
+        ("2 (ParametrizedLinear)", "(None, 2)", str(34 + 2 + 16)),
+    ]
+    assert text.splitlines()[-4:-1] == ["Total params: 101", "Trainable params: 70", "Non-trainable params: 31"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
+from torch.nn.utils import parametrize
 
 __all__ = ["format_summary", "format_shape", "summarize"]
 
@@ -83,12 +84,25 @@ def _own_counts(module: torch.nn.Module) -> tuple[int, int]:
     """(trainable, non-trainable) scalars held directly by ``module``.
 
     Non-trainable: parameters with ``requires_grad=False`` and floating-point buffers (e.g.
-    BatchNorm running statistics, which Keras counts as non-trainable weights).
+    BatchNorm running statistics, which Keras counts as non-trainable weights). A module
+    with parametrizations (``torch.nn.utils.parametrizations.spectral_norm``, ...) also owns
+    what its parametrizations hold: the original weight and, e.g., spectral norm's u and v.
     """
-    trainable = sum(p.numel() for p in module.parameters(recurse=False) if p.requires_grad)
-    frozen = sum(p.numel() for p in module.parameters(recurse=False) if not p.requires_grad)
-    buffers = sum(b.numel() for b in module.buffers(recurse=False) if b.is_floating_point())
-    return trainable, frozen + buffers
+    params = list(module.parameters(recurse=False))
+    buffers = list(module.buffers(recurse=False))
+    if parametrize.is_parametrized(module):
+        params += list(module.parametrizations.parameters())
+        buffers += list(module.parametrizations.buffers())
+    trainable = sum(p.numel() for p in params if p.requires_grad)
+    frozen = sum(p.numel() for p in params if not p.requires_grad)
+    return trainable, frozen + sum(b.numel() for b in buffers if b.is_floating_point())
+
+
+def _is_row(name: str, module: torch.nn.Module) -> bool:
+    """Leaves and modules holding weights get a row; parametrization internals fold into their owner."""
+    if "parametrizations" in name.split("."):
+        return False
+    return parametrize.is_parametrized(module) or not any(True for _ in module.children()) or sum(_own_counts(module)) > 0
 
 
 def _shape_of(output: object, batch: int) -> object:
@@ -110,7 +124,8 @@ def summarize(
 
     Runs one forward pass on zeros of shape ``(2, *input_shape)`` in eval mode without
     gradients (the module's mode is restored), recording with forward hooks the output shape
-    of every module that is a leaf or holds parameters or buffers of its own. Rows are in the
+    of every module that is a leaf or holds parameters or buffers of its own (a module's
+    parametrizations, such as spectral norm, count as its own). Rows are in the
     order the modules first ran, labelled ``qualified.name (ClassName)``; a module with
     parameters that never ran is listed last with output shape ``unused``. Totals count every
     parameter once; parameters with ``requires_grad=False`` and floating-point buffers are
@@ -162,11 +177,7 @@ def summarize(
             f"Received input_shape={input_shape!r}"
         )
     batch = 2
-    candidates = [
-        (name, m)
-        for name, m in module.named_modules()
-        if not any(True for _ in m.children()) or sum(_own_counts(m)) > 0
-    ]
+    candidates = [(name, m) for name, m in module.named_modules() if _is_row(name, m)]
     outputs: dict[int, object] = {}
     order: list[int] = []
 
