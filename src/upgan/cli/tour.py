@@ -138,7 +138,8 @@ def _generator(title: str, upsample: bool) -> None:
         model.add(Conv2DTranspose(1, (3, 3), strides=(2, 2), padding="same"))
     model.summary()
     print("Layer by layer:")
-    print(f"  Dense: 100 -> 128 * 5 * 5 = {128 * 5 * 5} units; 100 * 3200 + 3200 = {model.layers[0].count_params():,} parameters")
+    dense_params = model.layers[0].count_params()
+    print(f"  Dense: 100 -> 128 * 5 * 5 = {128 * 5 * 5} units; 100 * 3200 + 3200 = {dense_params:,} parameters")
     print("  Reshape: 3200 -> (5, 5, 128), channels last")
     if upsample:
         up = shapes.upsample_output_size(5, 2)
@@ -149,6 +150,7 @@ def _generator(title: str, upsample: bool) -> None:
     else:
         same = shapes.conv_transpose_output_size(5, 3, 2, "same")
         valid = shapes.conv_transpose_output_size(5, 3, 2, "valid")
-        print(f"  Conv2DTranspose k=3 s=2 same: 5 -> 5 * 2 = {same}; valid would give (5 - 1) * 2 + max(3, 2) = {valid}; "
+        print(f"  Conv2DTranspose k=3 s=2 same: 5 -> 5 * 2 = {same}; "
+              f"valid would give (5 - 1) * 2 + max(3, 2) = {valid}; "
               f"3 * 3 * 1 * 128 + 1 = {model.layers[-1].count_params():,} parameters")
     print(f"Total: {model.count_params():,} parameters, output {model.output_shape}")

@@ -207,7 +207,9 @@ class Sequential(torch.nn.Module):
             raise ValueError(f"The `verbose` argument must be 'auto', 0, 1 or 2. Received verbose={verbose!r}")
         tensor = _as_tensor(x)
         if tensor.dim() == 0:
-            raise ValueError(f"The `x` argument of predict() needs a batch axis. Received x with shape {tuple(tensor.shape)}")
+            raise ValueError(
+                f"The `x` argument of predict() needs a batch axis. Received x with shape {tuple(tensor.shape)}"
+            )
         param = next(self.parameters(), None)
         dtype = param.dtype if param is not None else torch.float32
         device = param.device if param is not None else torch.device("cpu")
@@ -274,7 +276,9 @@ def _as_tensor(x: object) -> torch.Tensor:
         try:
             array = np.asarray(x)
         except ValueError as err:  # ragged nested lists
-            raise TypeError(f"The `x` argument of predict() must be a numeric array. Received x that NumPy rejects: {err}") from None
+            raise TypeError(
+                f"The `x` argument of predict() must be a numeric array. Received x that NumPy rejects: {err}"
+            ) from None
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
             raise TypeError(
                 "The `x` argument of predict() must be numeric (a NumPy array, a list of numbers or a tensor). "

@@ -102,7 +102,8 @@ def _is_row(name: str, module: torch.nn.Module) -> bool:
     """Leaves and modules holding weights get a row; parametrization internals fold into their owner."""
     if "parametrizations" in name.split("."):
         return False
-    return parametrize.is_parametrized(module) or not any(True for _ in module.children()) or sum(_own_counts(module)) > 0
+    is_leaf = not any(True for _ in module.children())
+    return parametrize.is_parametrized(module) or is_leaf or sum(_own_counts(module)) > 0
 
 
 def _shape_of(output: object, batch: int) -> object:

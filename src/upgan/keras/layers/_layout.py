@@ -28,7 +28,9 @@ def split_shape(shape: Shape, data_format: str) -> tuple[int | None, int | None,
     return shape[1], shape[2], shape[3]
 
 
-def join_shape(batch: int | None, channels: int | None, height: int | None, width: int | None, data_format: str) -> Shape:
+def join_shape(
+    batch: int | None, channels: int | None, height: int | None, width: int | None, data_format: str
+) -> Shape:
     """The rank-4 shape in ``data_format`` from its parts."""
     if data_format == "channels_last":
         return (batch, height, width, channels)

@@ -39,7 +39,9 @@ class InputLayer:
         return f"<InputLayer name={self.name!r} batch_shape={self.batch_shape}>"
 
 
-def Input(shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None) -> InputLayer:  # noqa: N802 (Keras's name)
+def Input(  # noqa: N802 (Keras's name)
+    shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None
+) -> InputLayer:
     """Declare a model input of ``shape`` (without the batch axis), as ``keras.Input``.
 
     Args:

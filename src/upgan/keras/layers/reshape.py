@@ -40,7 +40,8 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        values = tuple(target_shape) if isinstance(target_shape, Sequence) and not isinstance(target_shape, str) else None
+        is_sequence = isinstance(target_shape, Sequence) and not isinstance(target_shape, str)
+        values = tuple(target_shape) if is_sequence else None
         if (
             values is None
             or not values
