@@ -264,3 +264,10 @@ def test_predict_verbose_prints_one_line(capsys):
     assert capsys.readouterr().out == ""
     model.predict(np.zeros((5, 2)), batch_size=2, verbose=1)
     assert capsys.readouterr().out == "3/3 batches\n"
+
+
+def test_activation_may_be_a_function():
+    x = torch.tensor([[-2.0, 3.0]])
+    torch.testing.assert_close(Activation(torch.abs)(x), torch.tensor([[2.0, 3.0]]))
+    dense = Dense(1, activation=torch.square, kernel_initializer="ones")
+    torch.testing.assert_close(dense(x), torch.tensor([[1.0]]), check_stride=False)

@@ -40,13 +40,14 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-def get(name: str | None) -> Activation:
+def get(name: str | Activation | None) -> Activation:
     """Look up an activation by its Keras name (``None`` means linear).
 
     Args:
-        name: ``None`` or one of ``ACTIVATIONS``: linear, relu, relu6, leaky_relu, elu,
-            selu, gelu, silu, swish, mish, softplus, softsign, tanh, sigmoid, hard_sigmoid,
-            hard_silu, hard_swish, exponential, softmax, log_softmax; case-insensitive.
+        name: ``None``, a function on tensors (returned as is, as Keras accepts callables), or
+            one of ``ACTIVATIONS``: linear, relu, relu6, leaky_relu, elu, selu, gelu, silu,
+            swish, mish, softplus, softsign, tanh, sigmoid, hard_sigmoid, hard_silu,
+            hard_swish, exponential, softmax, log_softmax; case-insensitive.
 
     Returns:
         A function on tensors.
@@ -58,7 +59,11 @@ def get(name: str | None) -> Activation:
     tensor([0., 2.])
     >>> get(None)(torch.tensor([-1.0]))
     tensor([-1.])
+    >>> get(torch.abs)(torch.tensor([-1.0]))
+    tensor([1.])
     """
+    if callable(name):
+        return name
     key = "linear" if name is None else (name.lower() if isinstance(name, str) else name)
     if key not in ACTIVATIONS:
         raise ValueError(

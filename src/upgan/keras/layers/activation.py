@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -19,8 +20,9 @@ class Activation(Layer):
     """Keras ``Activation``: applies a named activation function.
 
     Args:
-        activation: a name from :mod:`upgan.keras.activations` (relu, tanh, sigmoid, linear,
-            leaky_relu, softmax, ...); softmax acts on the last axis, as in Keras.
+        activation: a function on tensors, or a name from :mod:`upgan.keras.activations`
+            (relu, tanh, sigmoid, linear, leaky_relu, softmax, ...); softmax acts on the last
+            axis, as in Keras.
         **kwargs: ``name``, ``trainable``, ``input_shape`` (see :class:`Layer`).
 
     Shape:
@@ -35,7 +37,7 @@ class Activation(Layer):
     tensor([[0., 2.]])
     """
 
-    def __init__(self, activation: str, **kwargs: Any) -> None:
+    def __init__(self, activation: str | Callable[[torch.Tensor], torch.Tensor], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = _activations.get(activation)
         self.activation_name = activation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -30,7 +31,7 @@ class Conv2D(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         dilation_rate: int or ``(dh, dw)``, each >= 1 (default 1); > 1 only with strides 1.
         groups: channel groups (default 1), dividing the input channels and ``filters``.
-        activation: activation name or None (default, linear).
+        activation: activation name, a function on tensors, or None (default, linear).
         use_bias: add a bias (default True).
         kernel_initializer: default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
@@ -67,7 +68,7 @@ class Conv2D(Layer):
         data_format: str | None = None,
         dilation_rate: int | tuple[int, int] = (1, 1),
         groups: int = 1,
-        activation: str | None = None,
+        activation: str | Callable[[torch.Tensor], torch.Tensor] | None = None,
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",

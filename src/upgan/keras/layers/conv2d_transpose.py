@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -34,7 +35,7 @@ class Conv2DTranspose(Layer):
             < the stride on its axis.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         dilation_rate: int or ``(dh, dw)``, each >= 1 (default 1); > 1 only with strides 1.
-        activation: activation name or None (default, linear).
+        activation: activation name, a function on tensors, or None (default, linear).
         use_bias: add a bias (default True).
         kernel_initializer: default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
@@ -76,7 +77,7 @@ class Conv2DTranspose(Layer):
         output_padding: int | tuple[int, int] | None = None,
         data_format: str | None = None,
         dilation_rate: int | tuple[int, int] = (1, 1),
-        activation: str | None = None,
+        activation: str | Callable[[torch.Tensor], torch.Tensor] | None = None,
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -23,7 +24,8 @@ class Dense(Layer):
 
     Args:
         units: number of outputs, a positive integer.
-        activation: an activation name (see :mod:`upgan.keras.activations`); default None (linear).
+        activation: an activation name (see :mod:`upgan.keras.activations`) or a function on
+            tensors; default None (linear).
         use_bias: add a bias (default True).
         kernel_initializer: initialiser name (default ``"glorot_uniform"``).
         bias_initializer: initialiser name (default ``"zeros"``).
@@ -49,7 +51,7 @@ class Dense(Layer):
     def __init__(
         self,
         units: int,
-        activation: str | None = None,
+        activation: str | Callable[[torch.Tensor], torch.Tensor] | None = None,
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",
