@@ -34,8 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    np.set_printoptions(precision=4, suppress=True)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.printoptions(precision=4, suppress=True):
         # The tutorial passes input_shape= / input_dim= to layers; Keras 3 (and upgan) warn about it.
         warnings.filterwarnings("ignore", message="Passing `input_shape`/`input_dim`")
         parts = PARTS if args.part == "all" else (args.part,)
