@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from upgan.functional._checks import check_choice, check_int
+from upgan.nn import ConvTranspose2d, ResizeConv2d, SubPixelConv2d
 from upgan.shapes import plan_upsampling
 
 __all__ = ["Generator", "Discriminator", "UPSAMPLE_METHODS", "upsampling_layer"]
@@ -38,10 +39,10 @@ def upsampling_layer(method: str, in_channels: int, out_channels: int) -> nn.Mod
     if method == "transposed":
         # Kernel 4 is divisible by stride 2, so every output pixel gets the same number of
         # kernel taps: no checkerboard from uneven overlap (Odena et al., Distill 2016).
-        return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
+        return ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding="same")
     if method == "subpixel":
-        return nn.Sequential(nn.Conv2d(in_channels, out_channels * 4, 3, padding=1), nn.PixelShuffle(2))
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode=method), nn.Conv2d(in_channels, out_channels, 3, padding=1))
+        return SubPixelConv2d(in_channels, out_channels, 3, scale_factor=2, icnr=True)
+    return ResizeConv2d(in_channels, out_channels, 3, scale_factor=2, mode=method)
 
 
 def _check_image_shape(image_shape: object) -> tuple[int, int, int]:
@@ -84,8 +85,8 @@ class Generator(nn.Sequential):
     >>> g = Generator(latent_dim=8, image_shape=(1, 28, 28), width=4)
     >>> g(torch.randn(2, 8)).shape
     torch.Size([2, 1, 28, 28])
-    >>> [tuple(m.weight.shape) for m in g.modules() if isinstance(m, nn.Conv2d)]
-    [(8, 16, 3, 3), (4, 8, 3, 3), (1, 4, 3, 3)]
+    >>> [(name, type(m).__name__, tuple(m.weight.shape)) for name, m in g.named_children() if name.startswith("up")]
+    [('up1', 'ResizeConv2d', (8, 16, 3, 3)), ('up2', 'ResizeConv2d', (4, 8, 3, 3))]
     """
 
     def __init__(
