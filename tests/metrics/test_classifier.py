@@ -46,8 +46,11 @@ def test_loaded_in_eval_mode_without_grad(net):
     x = torch.rand(3, 1, 28, 28) * 2 - 1
     assert net(x).shape == (3, 10)
     assert net.features(x).shape == (3, 128)
-    # eval mode: dropout off, so forward is deterministic and equals head(features)
-    torch.testing.assert_close(net(x), net.head(net.features(x)))
+    # eval mode: dropout off, so forward is deterministic and equals head(relu(features))
+    torch.testing.assert_close(net(x), net.head(torch.relu(net.features(x))))
+    # features are taken before the ReLU: they stay informative for non-digits
+    grey = torch.zeros(2, 1, 28, 28)
+    assert (net.features(grey) < 0).any() and not torch.equal(net.features(grey), net.features(grey + 0.1))
 
 
 def test_stratified_split_partitions_and_is_reproducible():

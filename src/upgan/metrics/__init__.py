@@ -1,7 +1,9 @@
 """Measuring generated images: a digit classifier, FID/KID, precision/recall,
 density/coverage, spectra and checkerboard scores."""
 
+from upgan.metrics.artifacts import describe_overlap, overlap_pattern, overlap_period, phase_statistics
 from upgan.metrics.classifier import DigitClassifier, digit_quality, load_classifier, stratified_split
+from upgan.metrics.evaluation import evaluate_images, evaluate_run, format_table, sample_images
 from upgan.metrics.features import (
     FEATURES,
     FeatureNetworkUnavailable,
@@ -20,6 +22,14 @@ from upgan.metrics.spectrum import (
 )
 
 __all__ = [
+    "describe_overlap",
+    "overlap_pattern",
+    "overlap_period",
+    "phase_statistics",
+    "evaluate_images",
+    "evaluate_run",
+    "format_table",
+    "sample_images",
     "DigitClassifier",
     "digit_quality",
     "load_classifier",

@@ -31,7 +31,7 @@ class DigitClassifier(nn.Module):
     """A three-block CNN for 1x28x28 digits with a 128-d penultimate embedding.
 
     Blocks of 3x3 conv (padding 1) + ReLU + 2x2 max-pool take 28 -> 14 -> 7 -> 3; a dense
-    layer gives the embedding, a second one the logits.
+    layer gives the embedding, ReLU and a second dense layer the logits.
 
     Args:
         num_classes: number of output classes. Default 10.
@@ -65,17 +65,21 @@ class DigitClassifier(nn.Module):
             nn.MaxPool2d(2),  # 7 -> 3
             nn.Flatten(),  # (N, 64*3*3)
             nn.Linear(64 * 3 * 3, num_features),
-            nn.ReLU(),
         )
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(num_features, num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The penultimate embedding, shape (N, num_features)."""
+        """The penultimate embedding before its ReLU, shape (N, num_features).
+
+        Taken before the ReLU so that it varies for every input: after it, images far from
+        any digit (flat grey, noise) all map to the zero vector, and FID could not tell
+        two such sets apart.
+        """
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.body(x)))
+        return self.head(self.dropout(torch.relu(self.body(x))))
 
 
 def load_classifier(name: str = "mnist5k") -> DigitClassifier:

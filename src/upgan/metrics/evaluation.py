@@ -182,11 +182,13 @@ def sample_images(generator: torch.nn.Module, n: int, seed: int = 0, batch_size:
 
 @dataclass
 class RunEvaluation:
-    """What :func:`evaluate_run` measured: the scores and the images they came from."""
+    """What :func:`evaluate_run` measured: the scores, the images they came from, the
+    generator and the run's training config."""
 
     metrics: dict
     fake: torch.Tensor
     real: torch.Tensor
+    generator: torch.nn.Module
     config: dict
 
 
@@ -240,7 +242,7 @@ def evaluate_run(
         from upgan.metrics.classifier import digit_quality
 
         metrics["digit_quality"] = digit_quality(fake.clamp(-1, 1))
-    return RunEvaluation(metrics=metrics, fake=fake, real=data.images, config=config)
+    return RunEvaluation(metrics=metrics, fake=fake, real=data.images, generator=generator, config=config)
 
 
 def _fmt(value: float) -> str:
