@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from upgan.cli import CliError
@@ -75,5 +76,6 @@ def run(args: argparse.Namespace) -> int:
         run_dir = train(config, progress=not getattr(args, "quiet", False))
     except (TypeError, ValueError, DatasetError, CheckpointError, RunExistsError, TrainingDiverged) as err:
         raise CliError(str(err)) from err
-    print(f"Run folder: {Path(run_dir)} (samples/latest.png, generator.safetensors)")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+        print(f"Run folder: {Path(run_dir)} (samples/latest.png, generator.safetensors)")
     return 0
