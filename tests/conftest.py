@@ -41,9 +41,12 @@ def seeded():
 def single_thread():
     """Run the test with one torch thread, then restore the previous count.
 
-    Interleaving TensorFlow and torch calls on a small machine makes their thread pools wait on
-    each other: a tiny torch convolution between TensorFlow ops took ~2-14 ms with 2 torch
-    threads and ~0.2 ms with 1. Use it in tests that alternate the Keras oracle and upgan.
+    On tiny tensors torch's second thread only costs time, and on a loaded machine a lot of it:
+    OpenMP waits for a descheduled thread at every parallel region. Measured on this project's
+    2-core machines: a tiny torch convolution between TensorFlow ops took 2-14 ms with 2 torch
+    threads and 0.2 ms with 1; a float64 gradcheck of a small transposed convolution 12-19 s with
+    2 threads and 0.08 s with 1. Use it (``pytestmark = pytest.mark.usefixtures("single_thread")``)
+    in test modules that run many small ops.
     """
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
