@@ -276,6 +276,13 @@ def test_module_is_a_drop_in_for_torch(kwargs, seeded):
     assert torch.equal(layer(x), reference(x))
 
 
+def test_module_device_and_dtype():
+    layer = ConvTranspose2d(2, 3, 3, stride=2, padding="same", dtype=torch.float64, device="meta")
+    assert layer.weight.dtype == layer.bias.dtype == torch.float64
+    assert layer.weight.device.type == "meta"
+    assert layer(torch.empty(1, 2, 4, 5, dtype=torch.float64, device="meta")).shape == (1, 3, 8, 10)
+
+
 def test_module_keras_padding_and_repr():
     layer = ConvTranspose2d(3, 2, 3, stride=2, padding="same")
     assert layer(torch.zeros(1, 3, 5, 7)).shape == (1, 2, 10, 14)

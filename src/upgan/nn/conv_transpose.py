@@ -33,6 +33,8 @@ class ConvTranspose2d(nn.Module):
         dilation: integer or ``(dh, dw)``, each >= 1 (default 1).
         groups: channel groups (>= 1, default 1).
         bias: whether to add a learnable bias (default ``True``).
+        device, dtype: where and in which dtype to create the parameters (default: torch's
+            defaults), as for ``torch.nn.ConvTranspose2d``.
 
     Shape:
         ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)`` with ``H_out`` from
@@ -63,6 +65,9 @@ class ConvTranspose2d(nn.Module):
         dilation: int | tuple[int, int] = 1,
         groups: int = 1,
         bias: bool = True,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels")
@@ -79,8 +84,9 @@ class ConvTranspose2d(nn.Module):
         self.stride, self.padding, self.output_padding, self.dilation = _conv_transpose_args(
             stride, padding, output_padding, dilation
         )
-        self.weight = nn.Parameter(torch.empty(in_channels, out_channels // groups, *self.kernel_size))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels // groups, *self.kernel_size, **factory))
+        self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
