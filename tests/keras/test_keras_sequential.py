@@ -271,3 +271,45 @@ def test_activation_may_be_a_function():
     torch.testing.assert_close(Activation(torch.abs)(x), torch.tensor([[2.0, 3.0]]))
     dense = Dense(1, activation=torch.square, kernel_initializer="ones")
     torch.testing.assert_close(dense(x), torch.tensor([[1.0]]), check_stride=False)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Dense(2, trainable="yes"), TypeError, r"The `trainable` argument must be True or False. Received trainable='yes'"),
+        (lambda: Sequential([Input(shape=()), Dense(2)]), ValueError,
+         r'Input 0 of layer "dense" is incompatible with the layer: expected min_ndim=2, found ndim=1. Full shape received: \(None,\)'),
+        (lambda: Sequential([Input(shape=(None,)), Dense(2)]), ValueError,
+         r'Layer "dense" needs a known last axis to build its kernel. Received input_shape=\(None, None\)'),
+        (lambda: Sequential([Input(shape=(4, 4, 3)), Conv2D(2, 3, groups=2)]), ValueError,
+         r'Layer "conv2d": the number of input channels must be known and divisible by groups=2. Received input_shape=\(None, 4, 4, 3\)'),
+        (lambda: Sequential([Input(shape=(4, 4, None)), Conv2DTranspose(2, 3)]), ValueError,
+         r'Layer "conv2d_transpose": the number of input channels must be known. Received input_shape=\(None, 4, 4, None\)'),
+        (lambda: Sequential([Input(shape=(None, 3)), BatchNormalization(axis=1)]), ValueError,
+         r'Layer "batch_normalization" needs a known size on axis 1. Received input_shape=\(None, None, 3\)'),
+        (lambda: BatchNormalization(axis=1.5), ValueError, r"The `axis` argument must be an integer. Received axis=1.5"),
+        (lambda: Dropout(0.5, noise_shape=(1, 0)), ValueError,
+         r"The `noise_shape` argument must be a tuple of positive integers \(or None\). Received noise_shape=\(1, 0\)"),
+        (lambda: Input(shape=(2,), batch_size=0), ValueError, r"The `batch_size` argument must be a positive integer. Received batch_size=0"),
+        (lambda: Sequential()(torch.zeros(1, 2)), ValueError, r'Sequential model "sequential" has no layers to call'),
+        (lambda: Sequential([Dense(1)]).predict(np.float32(1.0)), ValueError,
+         r"The `x` argument of predict\(\) needs a batch axis. Received x with shape \(\)"),
+        (lambda: Sequential([Dense(1)]).predict(np.ones((1, 2), dtype=np.complex64)), TypeError,
+         r"The `x` argument of predict\(\) must be real-valued. Received x with dtype torch.complex64"),
+        (lambda: Sequential([Dense(1)]).predict(torch.ones(1, 2, dtype=torch.complex64)), TypeError,
+         r"The `x` argument of predict\(\) must be real-valued. Received x with dtype torch.complex64"),
+    ],
+)
+def test_more_errors(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_layer_level_weight_errors_and_dropout_noise_rank():
+    dense = Dense(2)
+    dense.build_for((None, 3))
+    with pytest.raises(ValueError, match=r'Layer "dense" expects 2 weights with shapes \[\(3, 2\), \(2,\)\], but received 3 weights'):
+        dense.set_weights([np.zeros((3, 2)), np.zeros(2), np.zeros(2)])
+    dropout = Dropout(0.5, noise_shape=(None, 1)).train()
+    with pytest.raises(ValueError, match=r'Layer "dropout": `noise_shape` \(None, 1\) must have the rank of the input, received input with shape \(2, 3, 4\)'):
+        dropout(torch.ones(2, 3, 4))

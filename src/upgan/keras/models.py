@@ -284,7 +284,7 @@ def _as_tensor(x: object) -> torch.Tensor:
                 "The `x` argument of predict() must be numeric (a NumPy array, a list of numbers or a tensor). "
                 f"Received x with dtype {array.dtype}"
             )
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        tensor = torch.from_numpy(np.asarray(array, order="C"))  # (ascontiguousarray would make 0-d 1-d)
     if tensor.is_complex():
         raise TypeError(f"The `x` argument of predict() must be real-valued. Received x with dtype {tensor.dtype}")
     return tensor
