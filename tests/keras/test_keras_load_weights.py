@@ -92,3 +92,15 @@ def test_load_weights_argument_errors(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match=r"Reading or writing .weights.h5 files needs the h5py package: pip install h5py"):
         model.load_weights(tmp_path / "missing.weights.h5")
+
+
+def test_load_weights_rejects_a_different_weight_count(tmp_path):
+    pytest.importorskip("h5py")
+    L = upgan.keras.layers
+    path = tmp_path / "no_bias.weights.h5"
+    upgan.keras.Sequential([upgan.keras.Input(shape=(3,)), L.Dense(2, use_bias=False)]).save_weights(path)
+    with_bias = upgan.keras.Sequential([upgan.keras.Input(shape=(3,)), L.Dense(2, name="head")])
+    with pytest.raises(ValueError, match=r'Layer "head" expects 2 weights, but the file holds 1 under layers/dense/vars'):
+        with_bias.load_weights(path)
+    with pytest.raises(ValueError, match='Sequential model "sequential_.*" has not been built yet, so it has no weights to save'):
+        upgan.keras.Sequential([L.Dense(2)]).save_weights(tmp_path / "unbuilt.weights.h5")
