@@ -70,9 +70,9 @@ def _dilated(kernel_size: int, dilation: int) -> int:
     return (check_int(kernel_size, "kernel_size") - 1) * check_int(dilation, "dilation") + 1
 
 
-def _positive_result(size: int, what: str, arguments: str) -> int:
+def _positive_result(size: int, what: str, arguments: str, advice: str) -> int:
     if size < 1:
-        raise ValueError(f"The {what} would be {size} (< 1) for {arguments}; use a larger input or a smaller kernel.")
+        raise ValueError(f"The {what} would be {size} (< 1) for {arguments}; {advice}.")
     return size
 
 
@@ -115,8 +115,8 @@ def conv_output_size(
     else:
         out = (size + 2 * padding - k) // stride + 1
     return _positive_result(
-        out, "convolution's output size", f"size={size}, kernel_size={kernel_size}, dilation={dilation}, "
-        f"padding={padding!r}"
+        out, "convolution's output size", f"size={size}, kernel_size={kernel_size}, stride={stride}, "
+        f"padding={padding!r}, dilation={dilation}", "use a larger input, a smaller kernel or more padding"
     )
 
 
@@ -271,7 +271,8 @@ def conv_transpose_output_size(
     out = (size - 1) * stride + _dilated(kernel_size, dilation) - before - after
     return _positive_result(
         out, "transposed convolution's output size", f"size={size}, kernel_size={kernel_size}, stride={stride}, "
-        f"padding={padding!r}, output_padding={output_padding!r}, dilation={dilation}"
+        f"padding={padding!r}, output_padding={output_padding!r}, dilation={dilation}",
+        "use a larger input, less padding or a larger output_padding",
     )
 
 
