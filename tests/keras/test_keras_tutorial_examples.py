@@ -85,3 +85,11 @@ def test_tutorial_numbers(ours):
     assert "conv2d (Conv2D)              (None, 10, 10, 1)         1153" in ours["upsampling_generator.py"]
     np.testing.assert_array_equal(arrays(ours["conv_transpose_layer.py"])[1], [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]])
     np.testing.assert_array_equal(arrays(ours["upsampling_size_2x3.py"])[1].shape, (4, 6))
+
+
+def test_a_program_run_on_its_own_prints_what_the_driver_captured(ours):
+    name = "conv_transpose_layer.py"
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ours[name].lstrip("\n")
+    assert "UserWarning: Passing `input_shape`/`input_dim` to a layer is deprecated" in proc.stderr
