@@ -120,11 +120,12 @@ def test_losses_against_closed_forms():
 
 def test_gradient_penalty_of_a_linear_critic():
     # D(x) = <v, x>: grad = v everywhere, penalty = (|v| - 1)^2
-    v = torch.tensor([3.0, 4.0], dtype=torch.float64)
+    v = torch.tensor([3.0, 4.0], dtype=torch.float64, requires_grad=True)
     x = torch.randn(7, 1, 1, 2, dtype=torch.float64, requires_grad=True)
     gp = gradient_penalty(lambda t: t.flatten(1) @ v, x)
     assert gp.item() == pytest.approx(16.0)
-    assert gp.requires_grad  # create_graph: the penalty trains D
+    (grad_v,) = torch.autograd.grad(gp, v)  # create_graph: the penalty trains D; d/dv (|v| - 1)^2 = 2 (|v| - 1) v / |v|
+    torch.testing.assert_close(grad_v, 2 * 4 * v.detach() / 5)
 
 
 def _naive_translate(x, dy, dx):
