@@ -180,6 +180,7 @@ def _explain_transposed(args: argparse.Namespace, padding: str | int) -> Layout:
     print(
         f"  equivalently: pad the zero-inserted input with k' - 1 - crop = {st.pad_before} before and {st.pad_after} after "
         f"and slide the flipped kernel with stride 1: {st.zero_inserted} + {st.pad_before} + {st.pad_after} - {k2} + 1 = {st.output_size}"
+        + (" (a negative pad crops)" if min(st.pad_before, st.pad_after) < 0 else "")
     )
     others = []
     for other in ("same", "valid"):
@@ -197,7 +198,7 @@ def _explain_transposed(args: argparse.Namespace, padding: str | int) -> Layout:
             print(_layout_picture(inserted, i))
         n = len(layout.cells)
         print(
-            f"\nPadded for the stride-1 convolution ({n}x{n}, '.' = padding): "
+            f"\n{'Padded' if min(st.pad_before, st.pad_after) >= 0 else 'Padded / cropped'} for the stride-1 convolution ({n}x{n}, '.' = padding): "
             f"each {k2}x{k2} window gives one of the {st.output_size}x{st.output_size} outputs"
         )
         print(_layout_picture(layout, i))
