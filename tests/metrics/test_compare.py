@@ -37,6 +37,8 @@ def test_report_json_has_every_key(report_dir):
     assert "CPUs" in cfg["machine"]
     # Both runs are kept and the untrained transposed generator is further from real images than real ones are.
     assert (report_dir / "runs" / "transposed" / "generator.safetensors").is_file()
+    run_metrics = json.loads((report_dir / "runs" / "subpixel" / "metrics.json").read_text())
+    assert run_metrics["generated"]["fid"] == report["variants"][1]["fid"]
     assert report["variants"][0]["fid"] > report["baseline"]["fid"]
 
 

@@ -125,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
             real = evaluation.real[order[: metrics["n"]]].float().div(127.5).sub(1)
             spectra["real"] = mean_spectrum(real)
             real_grid = grid_png(real[:64])
+        # The run folder gets the same metrics.json as `upgan evaluate` would write (the
+        # baseline is in report.json, computed once for all variants).
+        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         with open(run_dir / "metrics.csv", newline="") as f:
             rows = list(csv.DictReader(f))
         train_seconds = float(rows[-1]["seconds"])

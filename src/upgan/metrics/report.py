@@ -35,11 +35,8 @@ VARIANT_KEYS = (
 
 
 def _best(variants: list[dict], key: str, better: str) -> dict:
-    if better == "lower":
-        return min(variants, key=lambda v: v[key])
-    if better == "higher":
-        return max(variants, key=lambda v: v[key])
-    return min(variants, key=lambda v: abs(v[key] - 1.0))  # "~1"
+    """The variant with the lowest (``better="lower"``) or highest ``key``."""
+    return (min if better == "lower" else max)(variants, key=lambda v: v[key])
 
 
 def describe_results(report: dict) -> list[str]:
