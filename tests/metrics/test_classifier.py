@@ -69,6 +69,14 @@ def test_stratified_split_rejects_bad_size(n_heldout):
         stratified_split(np.zeros(100, dtype=int), n_heldout=n_heldout)
 
 
+def test_load_classifier_missing_weights(monkeypatch, tmp_path):
+    from upgan.metrics import classifier
+
+    monkeypatch.setitem(classifier.CLASSIFIERS, "mnist5k", tmp_path / "gone.safetensors")
+    with pytest.raises(FileNotFoundError, match=r"weights of classifier 'mnist5k' are missing: expected .*gone\.safetensors"):
+        load_classifier("mnist5k")
+
+
 def test_load_classifier_unknown_name():
     with pytest.raises(ValueError, match=r"`name` argument must be one of \['mnist5k'\]\. Received name='cifar'"):
         load_classifier("cifar")

@@ -91,6 +91,8 @@ def test_too_few_samples():
         precision_recall(torch.randn(10, 2), x, k=3)
     with pytest.raises(ValueError, match=r"`real` argument needs more than k=5 samples .* Received 5 samples"):
         density_coverage(torch.randn(5, 2), x, k=5)
+    with pytest.raises(ValueError, match=r"`fake` argument needs at least 1 sample\. Received 0 samples"):
+        density_coverage(torch.randn(10, 2), torch.zeros(0, 2), k=5)
 
 
 def test_shape_errors():

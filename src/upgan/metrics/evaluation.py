@@ -170,6 +170,9 @@ def sample_images(generator: torch.nn.Module, n: int, seed: int = 0, batch_size:
     Returns:
         (n, C, H, W) float images, on the CPU.
 
+    Raises:
+        RuntimeError: from the generator, if ``latent_dim`` does not fit it.
+
     Example:
         >>> from upgan.gan import Generator
         >>> sample_images(Generator(latent_dim=8, width=4).eval(), 3).shape
@@ -253,6 +256,13 @@ def _fmt(value: float) -> str:
 
 def format_table(metrics: dict) -> str:
     """The scores of :func:`evaluate_images` as a text table, baseline beside each.
+
+    Args:
+        metrics: a dict with ``"generated"`` and ``"baseline"``, each holding the
+            :data:`SCORES`.
+
+    Returns:
+        One line per score: label, generated value, real-vs-real value, which way is better.
 
     Example:
         >>> row = dict.fromkeys(SCORES, 0.5) | {"kid_std": 0.1}

@@ -25,11 +25,14 @@ _BLOCK = 1024  # rows of the distance matrix held at once
 
 
 def _check_features(features: object, name: str, k: int) -> torch.Tensor:
+    """``features`` as float64 if it is (N, d) with N > k; k = 0 only asks for one sample."""
     if not isinstance(features, torch.Tensor) or features.dim() != 2:
         shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__
         raise ValueError(
             f"The `{name}` argument must be a 2-D tensor of features (N, d). Received {name} of shape {shape}"
         )
+    if k == 0 and features.shape[0] == 0:
+        raise ValueError(f"The `{name}` argument needs at least 1 sample. Received 0 samples")
     if features.shape[0] <= k:
         raise ValueError(
             f"The `{name}` argument needs more than k={k} samples for k-nearest-neighbour radii. "

@@ -122,7 +122,16 @@ def radial_spectrum(images: torch.Tensor) -> torch.Tensor:
 
 
 def mean_spectrum(images: torch.Tensor) -> torch.Tensor:
-    """The mean over images of :func:`radial_spectrum`: (R,) float64.
+    """The mean over images of :func:`radial_spectrum`.
+
+    Args:
+        images: (N, C, H, W) images, any range.
+
+    Returns:
+        (R,) float64, R as in :func:`radial_spectrum`.
+
+    Raises:
+        ValueError: ``images`` is not a non-empty 4-D tensor.
 
     Example:
         >>> mean_spectrum(torch.rand(3, 1, 8, 8)).shape
