@@ -29,3 +29,42 @@ def test_amp_trains_in_bfloat16(tmp_path, tiny_settings):
 def test_compile_trains(tmp_path, tiny_settings):
     run = train(TrainConfig(out=str(tmp_path), max_steps=2, compile=True, **tiny_settings), progress=False)
     assert load_checkpoint(run / "checkpoint.pt")["step"] == 2
+
+
+def test_tensorboard_logging_when_installed(tmp_path, tiny_settings, monkeypatch):
+    """tensorboard is optional and not a dependency: stand in a recorder for torch.utils.tensorboard."""
+    import sys
+    import types
+
+    calls = []
+
+    class Recorder:
+        def __init__(self, log_dir):
+            calls.append(("init", log_dir))
+
+        def add_scalar(self, tag, value, step):
+            calls.append(("scalar", tag, step))
+
+        def add_images(self, tag, images, step):
+            calls.append(("images", tag, tuple(images.shape), float(images.min()) >= 0 and float(images.max()) <= 1))
+
+        def close(self):
+            calls.append(("close",))
+
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = Recorder
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    train(TrainConfig(out=str(tmp_path), max_steps=4, **tiny_settings), progress=False)
+    assert calls[0] == ("init", str(tmp_path)) and calls[-1] == ("close",)
+    scalars = {(c[1], c[2]) for c in calls if c[0] == "scalar"}
+    assert scalars == {(k, s) for k in ("loss_d", "loss_g", "d_real", "d_fake", "images_per_s") for s in range(1, 5)}
+    images = [c for c in calls if c[0] == "images"]
+    assert images == [("images", "samples", (64, 1, 12, 12), True)] * 2  # end of epoch 1, and at --max-steps
+
+
+def test_no_tensorboard_no_event_files(tmp_path, tiny_settings, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import raises ImportError
+    run = train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
+    assert not list(run.glob("events.out.tfevents*"))
