@@ -4,9 +4,9 @@
 
 Data: the bundled ``mnist5k`` digits, split 4,500 train / 500 held out, stratified by class
 (``upgan.metrics.classifier.stratified_split`` with seed 0, which the tests recompute).
-Augmentation: a small random affine per image (rotation up to 10 degrees, scale 0.9-1.1,
-shift up to 2 pixels), so that slightly off-centre or thick generated digits are still
-recognised. Outlier exposure (Hendrycks et al. 2019, arXiv:1812.04606): each batch also
+Augmentation: thicker or thinner strokes (grey-level dilation / erosion) and a small random
+affine per image (rotation up to 10 degrees, scale 0.9-1.1, shift up to 2 pixels), so that
+off-centre, bold or thin generated digits are still recognised. Outlier exposure (Hendrycks et al. 2019, arXiv:1812.04606): each batch also
 holds a quarter as many non-digits (uniform noise, smoothed noise, constant images, digits
 with their pixels shuffled) trained towards the uniform distribution, so that noise from an
 untrained or collapsed generator is not called a digit with confidence. CPU only, deterministic for a given seed and thread count. The held-out accuracy
@@ -43,6 +43,19 @@ def random_affine(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     # Background is -1: shift to [0, 2] so zero padding means background, then back.
     return F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1
+
+
+def stroke_width(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Thicken or thin the strokes of some images of (N, 1, 28, 28): grey-level dilation or
+    erosion (max-pooling of x or -x with stride 1). Half stay as they are; a quarter are
+    dilated (2x2 or 3x3), a fifth eroded (2x2)."""
+    kind = torch.randint(0, 20, (x.shape[0], 1, 1, 1), generator=gen)
+    dilate2 = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=-1.0), 2, stride=1)
+    dilate3 = F.max_pool2d(x, 3, stride=1, padding=1)
+    erode2 = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=1.0), 2, stride=1)
+    out = torch.where(kind < 10, x, dilate2)
+    out = torch.where((kind >= 13) & (kind < 16), dilate3, out)
+    return torch.where(kind >= 16, erode2, out)
 
 
 def non_digits(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -88,7 +101,7 @@ def main() -> None:
         order = torch.randperm(len(x_train), generator=gen)
         total = 0.0
         for batch in order.split(args.batch_size):
-            x = random_affine(x_train[batch], gen)
+            x = random_affine(stroke_width(x_train[batch], gen), gen)
             outliers = non_digits(x[: len(batch) // 4], gen)
             logits = net(torch.cat([x, outliers]))
             # Digits: cross-entropy to the label; outliers: cross-entropy to the uniform

@@ -153,6 +153,17 @@ def test_digit_quality_real_digits_pass(mnist5k, net):
     assert digit_quality(noise, classifier=net)["confident_fraction"] < 0.6
 
 
+def test_bold_and_thin_digits_are_still_recognised(mnist5k, net):
+    images, labels = mnist5k
+    _, held_idx = stratified_split(labels, n_heldout=500, seed=0)
+    x = images[held_idx]
+    bold = torch.nn.functional.max_pool2d(x, 3, stride=1, padding=1)  # strokes ~2 px thicker
+    thin = -torch.nn.functional.max_pool2d(torch.nn.functional.pad(-x, (0, 1, 0, 1), value=1.0), 2, stride=1)
+    for variant in (bold, thin):
+        q = digit_quality(variant, classifier=net)
+        assert q["confident_fraction"] > 0.8 and q["passes"], q
+
+
 @pytest.mark.parametrize(
     "images, pattern",
     [
