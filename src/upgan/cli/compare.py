@@ -170,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    page = render_html(report, grids, spectrum_plot_png(spectra), real_grid)
+    nyquist = min(evaluation.fake.shape[-2:]) // 2
+    page = render_html(report, grids, spectrum_plot_png(spectra, nyquist=nyquist), real_grid)
     (out / "report.html").write_text(page, encoding="utf-8")
     from upgan.metrics.evaluation import SCORES
 

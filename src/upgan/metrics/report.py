@@ -122,8 +122,12 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def spectrum_plot_png(spectra: dict[str, torch.Tensor]) -> bytes:
+def spectrum_plot_png(spectra: dict[str, torch.Tensor], nyquist: int | None = None) -> bytes:
     """A PNG of mean radial spectra (name -> (R,) tensor), ``"real"`` drawn in black.
+
+    ``nyquist``, when given, is the ring of the axis Nyquist frequency (``H // 2``), marked
+    with a dashed line: a x2 checkerboard puts its energy there and in the corner rings
+    beyond it.
 
     Example:
         >>> spectrum_plot_png({"real": torch.linspace(1, 0, 20), "nearest": torch.linspace(1, 0.1, 20)})[:4]
@@ -138,6 +142,9 @@ def spectrum_plot_png(spectra: dict[str, torch.Tensor]) -> bytes:
     for name, curve in spectra.items():
         style = dict(color="black", linewidth=2.2) if name == "real" else dict(linewidth=1.4)
         ax.plot(range(len(curve)), curve.tolist(), label=name, **style)
+    if nyquist is not None:
+        ax.axvline(nyquist, color="grey", linestyle="--", linewidth=1)
+        ax.text(nyquist, 0.98, " Nyquist (period 2)", color="grey", fontsize=8, va="top", transform=ax.get_xaxis_transform())
     ax.set_xlabel("spatial frequency (ring radius, cycles per image)")
     ax.set_ylabel("normalised log power")
     ax.set_title("Azimuthally averaged spectrum (Durall et al. 2020)", fontsize=10)
