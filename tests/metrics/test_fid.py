@@ -154,3 +154,21 @@ def test_extract_features_errors_and_uint8():
         extract_features(net, torch.zeros(8, 8))
     with pytest.raises(ValueError, match=r"`batch_size` argument must be an integer >= 1\. Received batch_size=0"):
         extract_features(net, u8, batch_size=0)
+
+
+def test_inception_wrapper_feeds_uint8_rgb():
+    """The wrapper around torch-fidelity's network: grey -> RGB, [-1, 1] -> uint8, (N, 2048)."""
+    from upgan.metrics.features import _InceptionFeatures
+
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            seen.append(x)
+            return torch.ones(x.shape[0], 2048)
+
+    net = _InceptionFeatures(Recorder())
+    out = net(torch.tensor([-1.0, 0.0, 1.0, 2.0]).view(1, 1, 2, 2))
+    assert out.shape == (1, 2048) and net.num_features == 2048
+    assert seen[0].dtype == torch.uint8 and seen[0].shape == (1, 3, 2, 2)
+    assert seen[0][0, :, 0].tolist() == [[0, 128]] * 3 and seen[0][0, :, 1].tolist() == [[255, 255]] * 3

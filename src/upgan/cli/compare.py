@@ -70,7 +70,6 @@ def _machine() -> str:
 def run(args: argparse.Namespace) -> int:
     import csv
     import json
-    import time
     from pathlib import Path
 
     import torch
