@@ -202,3 +202,27 @@ def test_slerp_and_lerp():
     assert len(frames) == 8
     torch.testing.assert_close(frames[0], a)
     torch.testing.assert_close(frames[4], b)
+
+
+@pytest.mark.parametrize("n, group_size, expected_group", [(8, 4, 4), (6, 4, 3), (5, 4, 1), (2, 4, 2)])
+def test_minibatch_stddev_matches_a_loop(n, group_size, expected_group):
+    from upgan.gan.models import MinibatchStdDev
+
+    torch.manual_seed(8)
+    x = torch.randn(n, 3, 2, 2, dtype=torch.float64)
+    out = MinibatchStdDev(group_size)(x)
+    assert out.shape == (n, 4, 2, 2)
+    torch.testing.assert_close(out[:, :3], x)
+    for start in range(0, n, expected_group):
+        group = x[start : start + expected_group]
+        std = ((group - group.mean(0)).pow(2).mean(0) + 1e-8).sqrt().mean()
+        torch.testing.assert_close(out[start : start + expected_group, 3], std.expand(expected_group, 2, 2))
+    x.requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: MinibatchStdDev(group_size)(t), (x,))
+
+
+def test_minibatch_std_keeps_real_and_fake_apart():
+    """D sees cat([real, fake]): a group must never straddle the two halves."""
+    d = Discriminator((1, 12, 12), width=2, minibatch_std=True).eval()  # eval: no power-iteration update between calls
+    real, fake = torch.randn(8, 1, 12, 12), torch.zeros(8, 1, 12, 12)
+    torch.testing.assert_close(d(torch.cat([real, fake]))[8:], d(fake))

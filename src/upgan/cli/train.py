@@ -43,6 +43,7 @@ def register(subparsers) -> None:
     a("--ema", type=float, help="decay of the generator weight average used for samples; 0 = off (default 0.999)")
     a("--augment", choices=_AUGMENTS, help="DiffAugment policy for the discriminator's inputs (default translation)")
     a("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral normalisation in D (default on)")
+    a("--minibatch-std", action=argparse.BooleanOptionalAction, help="minibatch standard-deviation channel in D")
     a("--seed", type=int, help="random seed (default 0)")
     a("--device", choices=("auto", "cpu", "cuda"), help="auto = CUDA when available (default)")
     a("--out", help="run folder (default runs/<dataset>-<upsample>)")

@@ -41,6 +41,7 @@ class TrainConfig:
         augment: differentiable augmentation of real and fake images seen by D:
             ``none``, ``translation``, ``cutout`` or ``translation,cutout``.
         spectral_norm: spectral normalisation in the discriminator.
+        minibatch_std: the discriminator sees each group's feature spread (Karras et al. 2018).
         seed: seeds weights, noise, augmentation and data order.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         out: run folder (None: ``runs/<dataset>-<upsample>``).
@@ -78,6 +79,7 @@ class TrainConfig:
     ema: float = 0.999
     augment: str = "translation"
     spectral_norm: bool = True
+    minibatch_std: bool = False
     seed: int = 0
     device: str = "auto"
     out: str | None = None

@@ -11,7 +11,7 @@ from upgan.functional._checks import check_choice, check_int
 from upgan.nn import ConvTranspose2d, ResizeConv2d, SubPixelConv2d
 from upgan.shapes import plan_upsampling
 
-__all__ = ["Generator", "Discriminator", "UPSAMPLE_METHODS", "upsampling_layer"]
+__all__ = ["Generator", "Discriminator", "MinibatchStdDev", "UPSAMPLE_METHODS", "upsampling_layer"]
 
 UPSAMPLE_METHODS = ("transposed", "nearest", "bilinear", "subpixel")
 
@@ -136,18 +136,53 @@ class Generator(nn.Sequential):
         return summarize(self, (self.latent_dim,), print_fn=print_fn)
 
 
+class MinibatchStdDev(nn.Module):
+    """Append one channel: the mean over features of each feature's std within a group of samples.
+
+    A generator that collapses to few modes makes low-variance groups; this lets D see
+    it (Karras et al. 2018, "Progressive Growing of GANs", section 3). Groups are
+    *consecutive* samples, so a batch made of real images then fake ones never mixes
+    the two in a group as long as each half is a multiple of the group size. The group
+    size is the largest divisor of N that is at most ``group_size``.
+
+    Args:
+        group_size: samples per group. Default 4.
+
+    Shape:
+        (N, C, H, W) -> (N, C + 1, H, W).
+
+    >>> x = torch.tensor([0.0, 2.0, 5.0, 9.0]).view(4, 1, 1, 1)
+    >>> MinibatchStdDev(2)(x)[:, 1].flatten().tolist()  # groups (0, 2) and (5, 9)
+    [1.0, 1.0, 2.0, 2.0]
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        self.group_size = check_int(group_size, "group_size")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        g = max(d for d in range(1, min(self.group_size, n) + 1) if n % d == 0)
+        groups = x.reshape(n // g, g, c, h, w)  # (N, C, H, W) -> (N/g, g, C, H, W)
+        std = groups.var(dim=1, unbiased=False).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # (N/g,)
+        feature = std.repeat_interleave(g).view(n, 1, 1, 1).expand(n, 1, h, w)  # (N/g,) -> (N, 1, H, W)
+        return torch.cat([x, feature], dim=1)
+
+
 class Discriminator(nn.Sequential):
     """DCGAN-style discriminator mirroring :class:`Generator`: stride-2 convolutions down to the base map.
 
     Each stage is a 4x4 stride-2 convolution (padding 1, halving the size) and
     LeakyReLU(0.2); the channels go ``width, 2*width, ...``; a linear layer gives one logit.
     With ``spectral_norm`` every layer's weight is divided by its largest singular value
-    (Miyato et al. 2018), which keeps the discriminator's gradients bounded.
+    (Miyato et al. 2018), which keeps the discriminator's gradients bounded. With
+    ``minibatch_std`` a :class:`MinibatchStdDev` channel is added before the last layer.
 
     Args:
         image_shape: (C, H, W) of the images, H == W. Default (1, 28, 28).
         width: channels of the first stage. Default 64.
         spectral_norm: wrap each layer in spectral normalisation. Default True.
+        minibatch_std: add the minibatch standard-deviation channel. Default False.
 
     Shape:
         (N, C, H, W) -> (N,) logits.
@@ -160,13 +195,21 @@ class Discriminator(nn.Sequential):
     torch.Size([3])
     """
 
-    def __init__(self, image_shape: Sequence[int] = (1, 28, 28), width: int = 64, spectral_norm: bool = True) -> None:
+    def __init__(
+        self,
+        image_shape: Sequence[int] = (1, 28, 28),
+        width: int = 64,
+        spectral_norm: bool = True,
+        minibatch_std: bool = False,
+    ) -> None:
         super().__init__()
         self.image_shape = _check_image_shape(image_shape)
         self.width = check_int(width, "width")
-        if not isinstance(spectral_norm, bool):
-            raise TypeError(f"The `spectral_norm` argument must be a bool. Received spectral_norm={spectral_norm!r}")
+        for name, value in (("spectral_norm", spectral_norm), ("minibatch_std", minibatch_std)):
+            if not isinstance(value, bool):
+                raise TypeError(f"The `{name}` argument must be a bool. Received {name}={value!r}")
         self.spectral_norm = spectral_norm
+        self.minibatch_std = minibatch_std
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
         base, n_stages = plan_upsampling(self.image_shape[1])
         c_in = self.image_shape[0]
@@ -175,13 +218,21 @@ class Discriminator(nn.Sequential):
             self.add_module(f"down{i}", wrap(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)))
             self.add_module(f"act{i}", nn.LeakyReLU(0.2))
             c_in = c_out
+        if minibatch_std:
+            self.add_module("stddev", MinibatchStdDev())
+            c_in += 1
         self.add_module("flatten", nn.Flatten())  # (N, c, base, base) -> (N, c*base*base)
         self.add_module("logit", wrap(nn.Linear(c_in * base * base, 1)))
         self.add_module("squeeze", nn.Flatten(0))  # (N, 1) -> (N,)
 
     def config(self) -> dict:
         """The constructor arguments, enough to rebuild this architecture."""
-        return {"image_shape": list(self.image_shape), "width": self.width, "spectral_norm": self.spectral_norm}
+        return {
+            "image_shape": list(self.image_shape),
+            "width": self.width,
+            "spectral_norm": self.spectral_norm,
+            "minibatch_std": self.minibatch_std,
+        }
 
     def summary(self, print_fn: Callable[[str], object] | None = print) -> str:
         """Print and return the Keras-style table (layer, output shape, params) of this model."""

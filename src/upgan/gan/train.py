@@ -206,7 +206,7 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
     # ---- models: identical initial weights on every rank (same seed)
     torch.manual_seed(config.seed)
     generator = Generator(config.latent_dim, dataset.image_shape, config.upsample, config.width)
-    discriminator = Discriminator(dataset.image_shape, config.d_width, config.spectral_norm)
+    discriminator = Discriminator(dataset.image_shape, config.d_width, config.spectral_norm, config.minibatch_std)
     ema = make_ema(generator) if config.ema > 0 else None
     betas = (config.beta1, config.beta2)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas)
