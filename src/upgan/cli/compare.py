@@ -72,11 +72,9 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    import torch
-
     from upgan.data import DatasetError
     from upgan.gan import CheckpointError, RunExistsError, TrainConfig, TrainingDiverged, train
-    from upgan.metrics.evaluation import K_DC, evaluate_run
+    from upgan.metrics.evaluation import K_DC, SCORES, evaluate_run, reference_split
     from upgan.metrics.features import FeatureNetworkUnavailable
     from upgan.metrics.report import VARIANT_KEYS, grid_png, render_html, spectrum_plot_png
     from upgan.metrics.spectrum import mean_spectrum
@@ -120,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
         metrics = evaluation.metrics
         if baseline is None:
             baseline, metrics0 = metrics["baseline"], metrics
-            order = torch.randperm(len(evaluation.real), generator=torch.Generator().manual_seed(args.seed))
-            real = evaluation.real[order[: metrics["n"]]].float().div(127.5).sub(1)
+            real, _ = reference_split(evaluation.real, metrics["n"], args.seed)  # what every score compared against
             spectra["real"] = mean_spectrum(real)
             real_grid = grid_png(real[:64])
         # The run folder gets the same metrics.json as `upgan evaluate` would write (the
@@ -136,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             "upsample": method,
             **{k: metrics["generated"][k] for k in VARIANT_KEYS if k in metrics["generated"]},
             "params": generator_params,
-            "images_per_s": steps * evaluation.config.get("batch_size", config.batch_size) / train_seconds,
+            "images_per_s": steps * config.batch_size / train_seconds,
             "train_seconds": train_seconds,
             "kid_std": metrics["generated"]["kid_std"],
             "steps": steps,
@@ -155,9 +152,10 @@ def run(args: argparse.Namespace) -> int:
         "config": {
             "dataset": args.dataset,
             "upsample": methods,
-            "epochs": args.epochs,
-            "max_steps": args.max_steps,
-            "batch_size": args.batch_size,
+            # the budget each variant trained with (TrainConfig's defaults where not given)
+            "epochs": config.epochs,
+            "max_steps": config.max_steps,
+            "batch_size": config.batch_size,
             "seed": args.seed,
             "n": metrics0["n"],
             "features": metrics0["features"],
@@ -172,7 +170,6 @@ def run(args: argparse.Namespace) -> int:
     nyquist = min(evaluation.fake.shape[-2:]) // 2
     page = render_html(report, grids, spectrum_plot_png(spectra, nyquist=nyquist), real_grid)
     (out / "report.html").write_text(page, encoding="utf-8")
-    from upgan.metrics.evaluation import SCORES
 
     width = max(len(m) for m in methods + ["real vs real"])
     print(f"{'':<{width}}  " + "  ".join(f"{SCORES[k][0].split(' ')[0]:>12}" for k in SCORES))

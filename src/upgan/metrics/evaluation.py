@@ -23,7 +23,15 @@ from upgan.metrics.fid import fid, kid
 from upgan.metrics.prdc import density_coverage, precision_recall
 from upgan.metrics.spectrum import checkerboard_score, spectral_distance
 
-__all__ = ["SCORES", "evaluate_images", "evaluate_run", "sample_images", "format_table", "RunEvaluation"]
+__all__ = [
+    "SCORES",
+    "evaluate_images",
+    "evaluate_run",
+    "sample_images",
+    "reference_split",
+    "format_table",
+    "RunEvaluation",
+]
 
 K_PR, K_DC = 3, 5
 KID_SUBSET_SIZE = 1000  # torchmetrics' default; lowered to n when n is smaller
@@ -55,6 +63,19 @@ def _kid_subsets(n: int) -> tuple[int, int]:
     same value: one is enough, and its standard deviation is 0.
     """
     return (KID_SUBSET_SIZE, 100) if n > KID_SUBSET_SIZE else (n, 1)
+
+
+def reference_split(real: torch.Tensor, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Halves A (the reference every score compares against) and B (the baseline's stand-in
+    for a generator) of a seeded shuffle of ``real``, n images each, float in [-1, 1].
+
+    Example:
+        >>> a, b = reference_split(torch.zeros(10, 1, 2, 2, dtype=torch.uint8), 4)
+        >>> a.shape, float(a[0, 0, 0, 0])
+        (torch.Size([4, 1, 2, 2]), -1.0)
+    """
+    order = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(seed))
+    return _to_float(real[order[:n]]), _to_float(real[order[n : 2 * n]])
 
 
 def _scores(feat_ref, feat_other, img_ref, img_other, seed) -> dict:
@@ -138,9 +159,7 @@ def evaluate_images(
             f"the dataset has {real.shape[0]}. Use n <= {real.shape[0] // 2}."
         )
     net, label = feature_network(features, tuple(fake.shape[1:]))
-    order = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(seed))
-    ref = _to_float(real[order[:n]])
-    other = _to_float(real[order[n : 2 * n]])
+    ref, other = reference_split(real, n, seed)
     fake = _to_float(fake)
     f_ref, f_fake = extract_features(net, ref, batch_size), extract_features(net, fake, batch_size)
     subset_size, subsets = _kid_subsets(n)
