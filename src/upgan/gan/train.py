@@ -207,12 +207,14 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
     torch.manual_seed(config.seed)
     generator = Generator(config.latent_dim, dataset.image_shape, config.upsample, config.width)
     discriminator = Discriminator(dataset.image_shape, config.d_width, config.spectral_norm, config.minibatch_std)
+    generator.to(ctx.device)
+    discriminator.to(ctx.device)
     ema = make_ema(generator) if config.ema > 0 else None
     betas = (config.beta1, config.beta2)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=betas)
     step = 0
-    if resume_state is not None:
+    if resume_state is not None:  # tensors land on each module's device; Adam moves its state likewise
         generator.load_state_dict(resume_state["generator"])
         discriminator.load_state_dict(resume_state["discriminator"])
         if ema is not None:
@@ -220,14 +222,6 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
         opt_g.load_state_dict(resume_state["opt_g"])
         opt_d.load_state_dict(resume_state["opt_d"])
         step = resume_state["step"]
-    for module in (generator, discriminator, ema):
-        if module is not None:
-            module.to(ctx.device)
-    for opt in (opt_g, opt_d):  # optimiser state follows its parameters' device
-        for s in opt.state.values():
-            for k, v in s.items():
-                if isinstance(v, torch.Tensor) and k != "step":
-                    s[k] = v.to(ctx.device)
     sampler_net = ema if ema is not None else generator
     fixed_noise = torch.randn(
         N_FIXED_SAMPLES, config.latent_dim, generator=torch.Generator().manual_seed(config.seed)
