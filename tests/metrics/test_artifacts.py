@@ -11,6 +11,9 @@ from PIL import Image
 from upgan.cli import main
 from upgan.metrics.artifacts import describe_overlap, overlap_pattern, overlap_period, phase_statistics
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _overlap_np(k, s, n):
     """Count, for each output pixel, the (input, tap) pairs landing on it."""

@@ -13,6 +13,9 @@ from upgan.metrics.classifier import (
     stratified_split,
 )
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 DATA = Path(__file__).resolve().parents[2] / "src" / "upgan" / "data" / "mnist5k.npz"
 
 

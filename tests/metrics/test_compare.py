@@ -12,6 +12,9 @@ from upgan.cli import main
 from upgan.metrics.evaluation import SCORES
 from upgan.metrics.report import VARIANT_KEYS, describe_results
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

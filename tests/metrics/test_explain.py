@@ -12,6 +12,9 @@ from upgan.cli.explain import conv_layout, transposed_layout
 from upgan.functional import conv2d, conv_transpose2d
 from upgan.shapes import conv_transpose_steps
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _apply(layout, x, w):
     """Run the layout literally: gather each window from the pictured cells, multiply, sum."""

@@ -10,6 +10,9 @@ import torch.nn.functional as F
 from upgan.metrics.features import RandomConvFeatures, extract_features, feature_network
 from upgan.metrics.fid import fid, kid
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 DATA = Path(__file__).resolve().parents[2] / "src" / "upgan" / "data" / "mnist5k.npz"
 
 

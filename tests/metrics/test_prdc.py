@@ -7,6 +7,9 @@ import torch
 from upgan.metrics import prdc
 from upgan.metrics.prdc import density_coverage, knn_radii, precision_recall
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _radii_np(x, k):
     n = len(x)

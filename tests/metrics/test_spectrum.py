@@ -16,6 +16,9 @@ from upgan.metrics.spectrum import (
     to_grey,
 )
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _radial_np(img):
     """Durall et al.'s recipe written out with loops: one grey (H, W) image."""
