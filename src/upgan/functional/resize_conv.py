@@ -8,13 +8,16 @@ input to the large output, so it can be folded into one operation on the small i
   zero-padded nearest upsample is the nearest upsample of a zero-padded input (NVlabs/stylegan
   ``upscale2d_conv2d``; the onnx-mlir / qonnx ``ResizeConvolutionToDeconvolution`` rewrite).
   For ``s = 2, k = 3`` it has 4 taps per output instead of 9.
-- bilinear: ``s x s`` phase convolutions of the replicate-padded input (the sub-pixel view of
-  Shi et al. 2016), computed as one convolution with ``out * s * s`` channels and a pixel
-  shuffle. Replicate padding reproduces the clamped borders of ``align_corners=False``
-  interpolation, so the result is ``conv(replicate_pad(up(x)), w)`` where the reference is
-  ``conv(zero_pad(up(x)), w)``. The difference lives in the ``k // 2`` outer rows and columns of
-  the output and is removed there by four one-dimensional convolutions of the upsampled
-  border rows/columns of ``x`` (O(perimeter) work).
+- bilinear: half-pixel bilinear upsampling is nearest upsampling followed by a small blur
+  (``[1, 2, 1] / 4`` for ``s = 2``: the triangle kernel is a box convolved with it), and
+  convolutions commute, so ``conv_w(bilinear(x)) = blur(conv_w(nearest(x)))``: the nearest
+  transposed convolution above (4 multiply-adds per output for ``s = 2, k = 3`` instead of 9),
+  then a per-channel blur. Run on the replicate-padded input (replicate padding reproduces the
+  clamped borders of ``align_corners=False`` interpolation) this gives
+  ``conv(replicate_pad(up(x)), w)`` where the reference is ``conv(zero_pad(up(x)), w)``; the
+  difference lives in the ``k // 2`` outer rows and columns of the output and is removed there
+  by one-dimensional convolutions of the upsampled border rows/columns of ``x`` (O(perimeter)
+  work).
 
 The folded kernels are built from ``weight`` with differentiable tensor operations, so
 autograd gives the weight gradient.
@@ -107,6 +110,10 @@ def _check_weight(weight: object, bias: object) -> None:
         raise ValueError(f"Expected `bias` to be None or a tensor of shape ({weight.shape[0]},). Received {received}")
 
 
+def _format_of(x: torch.Tensor) -> torch.memory_format:
+    return torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous() else torch.contiguous_format
+
+
 # ---------------------------------------------------------------------------------------------
 # nearest: one transposed convolution
 
@@ -125,55 +132,37 @@ def _nearest_fold(kernel_size: int, factor: int, like: torch.Tensor) -> torch.Te
     return ((offset >= 0) & (offset < factor)).to(like.dtype)
 
 
-def _nearest(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, sh: int, sw: int) -> torch.Tensor:
-    kh, kw = weight.shape[2], weight.shape[3]
-    fold_h = _nearest_fold(kh, sh, weight)
-    fold_w = _nearest_fold(kw, sw, weight)
-    # (C_out, C_in, kh, kw) -> (C_in, C_out, kh + sh - 1, kw + sw - 1), torch's transposed layout
-    kernel = torch.einsum("oiyx,yY,xX->ioYX", weight, fold_h, fold_w)
-    return conv_transpose2d_fast(
-        x, kernel, bias, stride=(sh, sw), padding=(kh // 2, kw // 2), output_padding=(0, 0), dilation=(1, 1), groups=1
-    )
+def _nearest(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, sh: int, sw: int, crop: tuple[int, int] = (0, 0)
+) -> torch.Tensor:
+    """Nearest upsample + 'same' conv as one transposed convolution; ``crop`` > 0 grows the output
+    by ``crop`` rows/columns on each side (the samples just outside the image), < 0 shrinks it."""
+    c_out, c_in, kh, kw = weight.shape
+    # (kh*kw, (kh+sh-1)*(kw+sw-1)): tap (a, b) of w -> taps of the transposed-conv kernel
+    fold = torch.kron(_nearest_fold(kh, sh, weight), _nearest_fold(kw, sw, weight))
+    # One matmul, faster than an einsum's chain of thin batched products:
+    # (C_out*C_in, kh*kw) @ fold -> (C_out, C_in, kh+sh-1, kw+sw-1) -> (C_in, C_out, ...), torch's transposed
+    # layout, dense in x's memory format (a strided kernel costs oneDNN a reorder per call).
+    kernel = (weight.reshape(c_out * c_in, kh * kw) @ fold).reshape(c_out, c_in, kh + sh - 1, kw + sw - 1)
+    kernel = kernel.transpose(0, 1).contiguous(memory_format=_format_of(x))
+    padding = (kh // 2 - crop[0], kw // 2 - crop[1])
+    return conv_transpose2d_fast(x, kernel, bias, (sh, sw), padding, output_padding=(0, 0), dilation=(1, 1), groups=1)
 
 
 # ---------------------------------------------------------------------------------------------
 # bilinear: phase convolutions of the replicate-padded input, then border corrections
 
 
-def _bilinear_phases(kernel_size: int, factor: int) -> tuple[list[list[list[float]]], int]:
-    """Per-phase taps of "bilinear upsample, then a ``k``-tap correlation" along one axis.
+def _blur_taps(factor: int) -> list[float]:
+    """``b`` with ``triangle = box_s * b``: half-pixel bilinear upsampling = nearest, then ``b``.
 
-    Output ``o = s*i + r`` reads upsampled sample ``s*i + r + a - p`` for tap ``a``; that sample
-    sits at input position ``i + (r + a - p + 1/2) / s - 1/2`` (half-pixel centres) and is the
-    linear blend of its two neighbours. Returns ``M`` as nested lists ``M[r][a][d - d_min]``
-    (the weight of ``x[i + d]``) and ``d_min``. Integer arithmetic, so zero weights stay zero.
+    The bilinear kernel of factor ``s`` sampled at half-pixel offsets is the ``s``-box (nearest)
+    convolved with ``box_s / s`` for odd ``s`` and with ``[1, 2, ..., 2, 1] / (2 s)`` (``s + 1``
+    taps) for even ``s``; both are centred, so the blur is applied on the output grid.
     """
-    p = kernel_size // 2
-    entries = {}  # (r, a, d) -> weight of x[i + d] times 2s, an integer
-    for r in range(factor):
-        for a in range(kernel_size):
-            # position = (r + a - p + 1/2) / s - 1/2 = numerator / (2s)
-            numerator = 2 * (r + a - p) + 1 - factor
-            left, remainder = divmod(numerator, 2 * factor)
-            for d, weight in ((left, 2 * factor - remainder), (left + 1, remainder)):
-                if weight:
-                    entries[r, a, d] = entries.get((r, a, d), 0) + weight
-    d_min = min(d for _, _, d in entries)
-    d_max = max(d for _, _, d in entries)
-    matrix = [[[0.0] * (d_max - d_min + 1) for _ in range(kernel_size)] for _ in range(factor)]
-    for (r, a, d), weight in entries.items():
-        matrix[r][a][d - d_min] = weight / (2 * factor)
-    return matrix, d_min
-
-
-def _shuffle(y: torch.Tensor, sh: int, sw: int) -> torch.Tensor:
-    """Pixel shuffle with separate factors: channel ``c*sh*sw + ry*sw + rx`` -> pixel ``(ry, rx)``."""
-    if sh == sw:
-        return F.pixel_shuffle(y, sh)  # (N, C*s*s, H, W) -> (N, C, H*s, W*s)
-    n, c, h, w = y.shape
-    c_out = c // (sh * sw)
-    # (N, C*sh*sw, H, W) -> (N, C, sh, sw, H, W) -> (N, C, H, sh, W, sw) -> (N, C, H*sh, W*sw)
-    return y.reshape(n, c_out, sh, sw, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c_out, h * sh, w * sw)
+    if factor % 2:
+        return [1 / factor] * factor
+    return [1 / (2 * factor)] + [1 / factor] * (factor - 1) + [1 / (2 * factor)]
 
 
 def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, sh: int, sw: int) -> torch.Tensor:
@@ -183,32 +172,35 @@ def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, 
         # A 1x1 convolution commutes with interpolation (its rows sum to 1, so the bias too):
         # convolve the small input, then interpolate the result, which *is* the output.
         return F.interpolate(F.conv2d(x, weight, bias), scale_factor=(sh, sw), mode="bilinear", align_corners=False)
-    phases_h, dmin_h = _bilinear_phases(kh, sh)
-    phases_w, dmin_w = _bilinear_phases(kw, sw)
-    m_h = torch.tensor(phases_h, dtype=weight.dtype, device=weight.device)  # (sh, kh, th)
-    m_w = torch.tensor(phases_w, dtype=weight.dtype, device=weight.device)  # (sw, kw, tw)
-    th, tw = m_h.shape[2], m_w.shape[2]
-    # (C_out, C_in, kh, kw) -> (C_out, sh, sw, C_in, th, tw) -> (C_out*sh*sw, C_in, th, tw)
-    phase_kernel = torch.einsum("oiyx,ryd,qxe->orqide", weight, m_h, m_w).reshape(c_out * sh * sw, c_in, th, tw)
-    phase_bias = None if bias is None else bias.repeat_interleave(sh * sw)
-    # Replicate padding = the clamped border of align_corners=False interpolation. (Gathers with
-    # clamped indices, not F.pad's replicate mode, whose backward torch.compile mis-strides.)
-    rows = torch.arange(dmin_h, h + th - 1 + dmin_h, device=x.device).clamp(0, h - 1)
-    cols = torch.arange(dmin_w, w + tw - 1 + dmin_w, device=x.device).clamp(0, w - 1)
-    padded = x.index_select(2, rows).index_select(3, cols)  # (N, C_in, H + th - 1, W + tw - 1)
-    out = _shuffle(F.conv2d(padded, phase_kernel, phase_bias), sh, sw)  # (N, C_out, H*sh, W*sw)
-    _remove_replicated_border(out, x, weight, sh, sw)
-    return out
+    taps_h, taps_w = _blur_taps(sh), _blur_taps(sw)
+    rh, rw = len(taps_h) // 2, len(taps_w) // 2  # blur radius
+    # Coarse rows of replicate padding so that conv_w(nearest(.)) reaches the rh samples beyond
+    # each edge (its taps reach k // 2 further). Replicate padding = the clamped border of
+    # align_corners=False interpolation. (Gathers with clamped indices, not F.pad's replicate
+    # mode, whose backward torch.compile mis-strides.)
+    pad_h, pad_w = -(-(rh + kh // 2) // sh), -(-(rw + kw // 2) // sw)
+    rows = torch.arange(-pad_h, h + pad_h, device=x.device).clamp(0, h - 1)
+    cols = torch.arange(-pad_w, w + pad_w, device=x.device).clamp(0, w - 1)
+    padded = x.index_select(2, rows).index_select(3, cols)  # (N, C_in, H + 2*pad_h, W + 2*pad_w)
+    # conv_w(nearest(padded)) on output rows -rh .. H*sh + rh - 1: (N, C_out, H*sh + 2*rh, W*sw + 2*rw)
+    sharp = _nearest(padded, weight, None, sh, sw, crop=(rh - sh * pad_h, rw - sw * pad_w))
+    blur = torch.tensor(taps_h, dtype=x.dtype, device=x.device)[:, None] * torch.tensor(taps_w, dtype=x.dtype, device=x.device)
+    blur = blur.expand(c_out, 1, *blur.shape).contiguous()  # (C_out, 1, 2*rh + 1, 2*rw + 1)
+    # Per-channel ("depthwise") blur, valid, plus the bias: (N, C_out, H*sh + 2*rh, W*sw + 2*rw) -> (N, C_out, H*sh, W*sw)
+    out = F.conv2d(sharp, blur, bias, groups=c_out)
+    return _remove_replicated_border(out, x, weight, sh, sw)
 
 
-def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, sh: int, sw: int) -> None:
-    """Turn ``conv(replicate_pad(up(x)), w)`` into ``conv(zero_pad(up(x)), w)``, in place.
+def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, sh: int, sw: int) -> torch.Tensor:
+    """Turn ``conv(replicate_pad(up(x)), w)`` into ``conv(zero_pad(up(x)), w)``.
 
     The padded frame of ``up(x)`` is split into a top and bottom band (full width, corners
     included: they repeat the first/last upsampled row, itself replicate-padded) and a left
     and right band (the first/last upsampled column, rows inside the image only). An output
     row ``y < p`` sees the top band through the kernel rows ``a < p - y``, so its share is a
     1-D convolution of that row with ``sum_{a < p - y} w[a]``; likewise for the other bands.
+    The shares are subtracted with ``index_add`` (out of place: autograd then passes the
+    output gradient through unchanged instead of copying it per in-place slice update).
     """
     c_out, c_in, kh, kw = weight.shape
     ph, pw = kh // 2, kw // 2
@@ -216,37 +208,35 @@ def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.
     h, w = x.shape[2], x.shape[3]
     if ph:
         rows = min(ph, out_h)
-        # Kernel rows summed over a < p - y (top, y = 0..p-1) and a > p + q (bottom, q = p-1..0).
-        top_w = weight[:, :, :ph].cumsum(2).flip(2)  # (C_out, C_in, ph, kw), index y
-        bottom_w = weight.flip(2)[:, :, :ph].cumsum(2)  # (C_out, C_in, ph, kw), row out_h - ph + j
-        bands = (  # (input row, summed kernel rows, rows of the excess to use, output rows)
-            (x[:, :, :1], top_w, slice(0, rows), slice(0, rows)),
-            (x[:, :, h - 1 :], bottom_w, slice(ph - rows, ph), slice(out_h - rows, out_h)),
-        )
-        for band, band_w, window, target in bands:
-            line = F.interpolate(band, scale_factor=(1, sw), mode="bilinear", align_corners=False)  # (N, C_in, 1, W*sw)
-            # The band's corners repeat its ends. (A cat, not F.pad's replicate mode, whose backward
-            # torch.compile mis-strides on a one-row tensor in torch 2.13.)
-            ends = line[..., :1].expand(-1, -1, -1, pw), line[..., -1:].expand(-1, -1, -1, pw)
-            line = torch.cat((ends[0], line, ends[1]), dim=3)  # (N, C_in, 1, W*sw + 2*pw)
-            # (C_out, C_in, ph, kw) -> (C_out, ph, C_in, kw) -> (C_out*ph, C_in, 1, kw)
-            kernel = band_w.permute(0, 2, 1, 3).reshape(c_out * ph, c_in, 1, kw)
-            # (N, C_out*ph, 1, W*sw) -> (N, C_out, ph, W*sw)
-            excess = F.conv2d(line, kernel).reshape(n, c_out, ph, out_w)
-            out[:, :, target] -= excess[:, :, window]
+        # Kernel rows summed over a < p - y (top, y = 0..p-1) and a > p + q (bottom, row out_h - p + j).
+        top_w = weight[:, :, :ph].cumsum(2).flip(2)  # (C_out, C_in, ph, kw)
+        bottom_w = weight[:, :, kh - ph :].flip(2).cumsum(2)  # (C_out, C_in, ph, kw)
+        band = x.index_select(2, torch.tensor([0, h - 1], device=x.device))  # (N, C_in, 2, W)
+        line = F.interpolate(band, scale_factor=(1, sw), mode="bilinear", align_corners=False)  # (N, C_in, 2, W*sw)
+        # The bands' corners repeat their ends. (A cat, not F.pad's replicate mode, whose backward
+        # torch.compile mis-strides on a thin tensor in torch 2.13.)
+        line = torch.cat((line[..., :1].expand(-1, -1, -1, pw), line, line[..., -1:].expand(-1, -1, -1, pw)), dim=3)
+        shares = []
+        for i, (band_w, window) in enumerate(((top_w, slice(0, rows)), (bottom_w, slice(ph - rows, ph)))):
+            # (C_out, C_in, ph, kw) -> (C_out, rows, C_in, kw) -> (C_out*rows, C_in, 1, kw)
+            kernel = band_w[:, :, window].permute(0, 2, 1, 3).reshape(c_out * rows, c_in, 1, kw)
+            # (N, C_out*rows, 1, W*sw) -> (N, C_out, rows, W*sw)
+            shares.append(F.conv2d(line[:, :, i : i + 1], kernel).reshape(n, c_out, rows, out_w))
+        index = torch.cat((torch.arange(rows), torch.arange(out_h - rows, out_h))).to(x.device)
+        out = out.index_add(2, index, torch.cat(shares, dim=2), alpha=-1)
     if pw:
         cols = min(pw, out_w)
-        left_w = weight[:, :, :, :pw].cumsum(3).flip(3)  # (C_out, C_in, kh, pw), index x
-        right_w = weight.flip(3)[:, :, :, :pw].cumsum(3)  # (C_out, C_in, kh, pw), column out_w - pw + j
-        bands = (  # (input column, summed kernel columns, columns of the excess to use, output columns)
-            (x[..., :1], left_w, slice(0, cols), slice(0, cols)),
-            (x[..., w - 1 :], right_w, slice(pw - cols, pw), slice(out_w - cols, out_w)),
-        )
-        for band, band_w, window, target in bands:
-            line = F.interpolate(band, scale_factor=(sh, 1), mode="bilinear", align_corners=False)  # (N, C_in, H*sh, 1)
-            line = F.pad(line, (0, 0, ph, ph))  # rows outside the image belong to the top/bottom bands
-            # (C_out, C_in, kh, pw) -> (C_out, pw, C_in, kh) -> (C_out*pw, C_in, kh, 1)
-            kernel = band_w.permute(0, 3, 1, 2).reshape(c_out * pw, c_in, kh, 1)
-            # (N, C_out*pw, H*sh, 1) -> (N, C_out, pw, H*sh) -> (N, C_out, H*sh, pw)
-            excess = F.conv2d(line, kernel).reshape(n, c_out, pw, out_h).transpose(2, 3)
-            out[..., target] -= excess[..., window]
+        left_w = weight[:, :, :, :pw].cumsum(3).flip(3)  # (C_out, C_in, kh, pw)
+        right_w = weight[..., kw - pw :].flip(3).cumsum(3)  # (C_out, C_in, kh, pw)
+        band = x.index_select(3, torch.tensor([0, w - 1], device=x.device))  # (N, C_in, H, 2)
+        line = F.interpolate(band, scale_factor=(sh, 1), mode="bilinear", align_corners=False)  # (N, C_in, H*sh, 2)
+        line = F.pad(line, (0, 0, ph, ph))  # rows outside the image belong to the top/bottom bands
+        shares = []
+        for i, (band_w, window) in enumerate(((left_w, slice(0, cols)), (right_w, slice(pw - cols, pw)))):
+            # (C_out, C_in, kh, pw) -> (C_out, cols, C_in, kh) -> (C_out*cols, C_in, kh, 1)
+            kernel = band_w[..., window].permute(0, 3, 1, 2).reshape(c_out * cols, c_in, kh, 1)
+            # (N, C_out*cols, H*sh, 1) -> (N, C_out, cols, H*sh) -> (N, C_out, H*sh, cols)
+            shares.append(F.conv2d(line[..., i : i + 1], kernel).reshape(n, c_out, cols, out_h).transpose(2, 3))
+        index = torch.cat((torch.arange(cols), torch.arange(out_w - cols, out_w))).to(x.device)
+        out = out.index_add(3, index, torch.cat(shares, dim=3), alpha=-1)
+    return out

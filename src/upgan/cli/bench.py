@@ -1,0 +1,375 @@
+"""``upgan bench``: time the upsampling layers on real generator stages.
+
+Stages (input channels -> output channels at input size -> output size):
+
+- DCGAN-64, batch 64: 512->256 at 4->8, 256->128 at 8->16, 128->64 at 16->32, 64->3 at 32->64;
+- MNIST, batch 128: 128->64 at 7->14, 64->1 at 14->28.
+
+Methods, all x2 with a 3x3 convolution unless named otherwise: ``nn.Upsample`` + ``nn.Conv2d``
+(nearest and bilinear), :class:`upgan.nn.ResizeConv2d` (nearest and bilinear),
+:class:`upgan.nn.SubPixelConv2d`, ``torch.nn.ConvTranspose2d(4, 2, 1)`` and
+:class:`upgan.nn.ConvTranspose2d` with the same arguments. Everything runs in one process and is
+interleaved: every repeat times each method once, in an order rotated from repeat to repeat, and
+the table reports medians, so load from other processes hits all methods alike.
+
+The forward time is measured without autograd (inference); forward+backward with the stage's
+input requiring a gradient (as inside a generator), backpropagating a fixed random gradient.
+Multiply-adds (MACs) per output element count the convolution work each method executes
+(ResizeConv2d(bilinear): the nearest transposed convolution on a one-sample wider rim, plus a
+9-tap per-channel blur, both left out of the count);
+GFLOP/s = 2 * MACs / time, with forward+backward counted as 3x the forward MACs (input and weight
+gradients each cost one forward). The machine's peak is estimated in the same run from a large
+float32 matrix multiply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+from upgan.cli import CliError
+
+# (name, batch, in channels, out channels, input size); every stage doubles the size.
+STAGES = (
+    ("DCGAN 512->256 4->8", 64, 512, 256, 4),
+    ("DCGAN 256->128 8->16", 64, 256, 128, 8),
+    ("DCGAN 128->64 16->32", 64, 128, 64, 16),
+    ("DCGAN 64->3 32->64", 64, 64, 3, 32),
+    ("MNIST 128->64 7->14", 128, 128, 64, 7),
+    ("MNIST 64->1 14->28", 128, 64, 1, 14),
+)
+# --quick: the same stages, 8x fewer channels (at least 1) and batch 2, to check the command runs.
+QUICK_SCALE = 8
+
+METHODS = (
+    # (name, MACs per output element in units of C_in, baseline name for the ratio column)
+    ("Upsample(nearest)+Conv2d", 9, None),
+    ("ResizeConv2d(nearest)", 4, "Upsample(nearest)+Conv2d"),
+    ("Upsample(bilinear)+Conv2d", 9, None),
+    ("ResizeConv2d(bilinear)", 4, "Upsample(bilinear)+Conv2d"),
+    ("SubPixelConv2d", 9, "Upsample(nearest)+Conv2d"),
+    ("torch ConvTranspose2d(4,2,1)", 4, None),
+    ("upgan ConvTranspose2d(4,2,1)", 4, "torch ConvTranspose2d(4,2,1)"),
+)
+MEMORY_FORMATS = ("contiguous", "channels_last")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="time resize-convolution, sub-pixel and transposed convolutions on generator stages",
+        description="Time upgan's upsampling layers against their torch.nn counterparts on DCGAN-64 and MNIST "
+        "generator stages: forward and forward+backward medians of interleaved repeats, ratios, "
+        "multiply-adds per output and GFLOP/s against a measured matmul peak. Prints Markdown.",
+    )
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda, cuda:1, ...")
+    p.add_argument("--repeats", type=int, default=9, help="timed repeats per method (default 9; medians reported)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed repeats before timing (default 2)")
+    p.add_argument(
+        "--memory-format",
+        choices=("both", *MEMORY_FORMATS),
+        default="both",
+        help="input and weight memory format (default both, one table each)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads on CPU (default: torch's choice)")
+    p.add_argument("--quick", action="store_true", help="tiny stages, 2 repeats, no warm-up: a smoke test of the command")
+    p.add_argument(
+        "--no-paths",
+        action="store_true",
+        help="skip the table comparing the native transposed convolution with its sub-pixel decomposition",
+    )
+    p.add_argument("--output", metavar="PATH", help="also write the report (Markdown) to PATH")
+    p.set_defaults(func=run)
+
+
+@dataclass
+class Timing:
+    forward: list[float]
+    train: list[float]
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    if args.repeats < 1:
+        raise CliError(f"--repeats must be >= 1, got {args.repeats}")
+    if args.warmup < 0:
+        raise CliError(f"--warmup must be >= 0, got {args.warmup}")
+    try:
+        device = torch.device(args.device)
+    except RuntimeError as err:
+        raise CliError(f"--device {args.device!r} is not a torch device ({err})") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise CliError(f"--device {args.device}: CUDA is not available in this torch build or machine")
+    if device.type not in ("cpu", "cuda"):
+        raise CliError(f"--device must be cpu or cuda[:N], got {args.device!r}")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise CliError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    repeats, warmup = (2, 0) if args.quick else (args.repeats, args.warmup)
+    formats = MEMORY_FORMATS if args.memory_format == "both" else (args.memory_format,)
+
+    report: list[str] = []
+    lines = _header(torch, device, args)
+    peak = _matmul_peak(torch, device, quick=args.quick)
+    lines.append(f"- Peak estimate: {peak:,.0f} GFLOP/s, measured float32 matmul (4096 x 4096) in this run.")
+    lines.append("")
+    _emit(report, lines)
+    summaries = []
+    for memory_format in formats:
+        results = {}
+        for stage in _stages(args.quick):
+            results[stage[0]] = _time_stage(torch, device, stage, memory_format, repeats, warmup)
+        summaries.append(_summary(results, memory_format))
+        _emit(report, _stage_table(results, memory_format, peak, args.quick))
+    if not args.no_paths:
+        _emit(report, _paths_table(torch, device, args.quick, repeats, warmup))
+    _emit(report, ["## Targets (forward+backward)", "", *sum(summaries, [])])
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write("\n".join(report) + "\n")
+    return 0
+
+
+def _emit(report: list[str], lines: list[str]) -> None:
+    """Print ``lines`` now (the run is long) and add them to ``report`` for ``--output``."""
+    for line in lines:
+        print(line)
+    report.extend(lines)
+    sys.stdout.flush()
+
+
+def _command() -> str:
+    """The command line as typed: ``upgan bench ...`` or ``python benchmarks/upsampling.py ...``."""
+    program = sys.argv[0]
+    if program.endswith(".py"):
+        return " ".join(["python", *sys.argv])
+    return " ".join(["upgan", *sys.argv[1:]])
+
+
+def _header(torch, device, args) -> list[str]:
+    if device.type == "cuda":
+        machine = torch.cuda.get_device_name(device)
+    else:
+        machine = _cpu_name()
+    threads = torch.get_num_threads() if device.type == "cpu" else "-"
+    return [
+        "# upgan bench: upsampling layers on generator stages",
+        "",
+        f"- Machine: {machine} ({device.type}, {threads} threads), {platform.system()} {platform.machine()}",
+        f"- torch {torch.__version__}, Python {platform.python_version()}, "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Command: `{_command()}`",
+        f"- Times: median ms over {2 if args.quick else args.repeats} interleaved repeats "
+        f"({0 if args.quick else args.warmup} warm-up); forward without autograd, forward+backward with input gradients.",
+    ]
+
+
+def _cpu_name() -> str:
+    """``lscpu``'s model name (Linux), else ``platform.processor()``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _stages(quick: bool):
+    if not quick:
+        return STAGES
+    return tuple((name, 2, max(c_in // QUICK_SCALE, 1), max(c_out // QUICK_SCALE, 1), size) for name, _, c_in, c_out, size in STAGES)
+
+
+def _sync(torch, device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _matmul_peak(torch, device, quick: bool) -> float:
+    """GFLOP/s of a float32 matrix multiply, best of a few: the machine's practical peak."""
+    n = 512 if quick else 4096
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    best = float("inf")
+    for _ in range(2 if quick else 5):
+        _sync(torch, device)
+        start = time.perf_counter()
+        a @ b
+        _sync(torch, device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def _build(torch, method: str, c_in: int, c_out: int):
+    from torch import nn
+
+    import upgan.nn
+
+    if method.startswith("Upsample("):
+        mode = "nearest" if "nearest" in method else "bilinear"
+        extra = {"align_corners": False} if mode == "bilinear" else {}
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode=mode, **extra), nn.Conv2d(c_in, c_out, 3, padding=1))
+    if method.startswith("ResizeConv2d("):
+        return upgan.nn.ResizeConv2d(c_in, c_out, 3, 2, mode="nearest" if "nearest" in method else "bilinear")
+    if method == "SubPixelConv2d":
+        return upgan.nn.SubPixelConv2d(c_in, c_out, 3, 2)
+    if method.startswith("torch "):
+        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)
+    return upgan.nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)
+
+
+def _time_stage(torch, device, stage, memory_format: str, repeats: int, warmup: int) -> dict[str, Timing]:
+    name, batch, c_in, c_out, size = stage
+    fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
+    torch.manual_seed(0)
+    modules = {m: _build(torch, m, c_in, c_out).to(device, memory_format=fmt) for m, _, _ in METHODS}
+    x = torch.randn(batch, c_in, size, size, device=device).contiguous(memory_format=fmt)
+    x_grad = x.clone().requires_grad_()
+    grad_out = torch.randn(batch, c_out, 2 * size, 2 * size, device=device).contiguous(memory_format=fmt)
+    timings = {m: Timing([], []) for m in modules}
+    order = list(modules)
+    for repeat in range(warmup + repeats):
+        shift = repeat % len(order)  # rotate, so no method always runs right after the same one
+        for method in order[shift:] + order[:shift]:
+            module = modules[method]
+            _sync(torch, device)
+            start = time.perf_counter()
+            with torch.no_grad():
+                module(x)
+            _sync(torch, device)
+            middle = time.perf_counter()
+            module(x_grad).backward(grad_out)
+            _sync(torch, device)
+            end = time.perf_counter()
+            module.zero_grad(set_to_none=True)
+            x_grad.grad = None
+            if repeat >= warmup:
+                timings[method].forward.append(middle - start)
+                timings[method].train.append(end - middle)
+    return timings
+
+
+def _stage_table(results: dict, memory_format: str, peak: float, quick: bool) -> list[str]:
+    lines = [
+        f"## {memory_format}",
+        "",
+        "| stage | method | MACs/output | forward ms | fwd+bwd ms | fwd+bwd speed-up | GFLOP/s (fwd+bwd) | % of peak |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    stages = {s[0]: s for s in _stages(quick)}
+    for stage_name, timings in results.items():
+        _, batch, c_in, c_out, size = stages[stage_name]
+        outputs = batch * c_out * (2 * size) ** 2
+        for method, macs_per_cin, baseline in METHODS:
+            forward = statistics.median(timings[method].forward) * 1e3
+            train = statistics.median(timings[method].train) * 1e3
+            ratio = ""
+            if baseline is not None:
+                ratio = f"{statistics.median(timings[baseline].train) * 1e3 / train:.2f}x vs {_short(baseline)}"
+            gflops = 3 * 2 * macs_per_cin * c_in * outputs / (train / 1e3) / 1e9
+            lines.append(
+                f"| {stage_name} | {method} | {macs_per_cin}·C_in = {macs_per_cin * c_in:,} | {forward:.2f} | "
+                f"{train:.2f} | {ratio} | {gflops:,.0f} | {100 * gflops / peak:.0f}% |"
+            )
+    lines.append("")
+    return lines
+
+
+def _short(method: str) -> str:
+    return {"Upsample(nearest)+Conv2d": "naive", "Upsample(bilinear)+Conv2d": "naive", "torch ConvTranspose2d(4,2,1)": "torch"}[
+        method
+    ]
+
+
+def _ratios(results: dict, method: str, baseline: str) -> list[float]:
+    """Per stage: median time of ``baseline`` / median time of ``method``, forward+backward."""
+    return [statistics.median(t[baseline].train) / statistics.median(t[method].train) for t in results.values()]
+
+
+def _summary(results: dict, memory_format: str) -> list[str]:
+    near = _ratios(results, "ResizeConv2d(nearest)", "Upsample(nearest)+Conv2d")
+    vs_ct = _ratios(results, "ResizeConv2d(nearest)", "torch ConvTranspose2d(4,2,1)")
+    bil = _ratios(results, "ResizeConv2d(bilinear)", "Upsample(bilinear)+Conv2d")
+    ours = _ratios(results, "upgan ConvTranspose2d(4,2,1)", "torch ConvTranspose2d(4,2,1)")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    return [
+        f"{memory_format}:",
+        f"- ResizeConv2d(nearest) vs Upsample+Conv2d: median {statistics.median(near):.2f}x faster, "
+        f"slowest stage {min(near):.2f}x (target median >= 2.5x, never slower: "
+        f"{verdict(statistics.median(near) >= 2.5 and min(near) >= 1)})",
+        f"- ResizeConv2d(nearest) vs torch ConvTranspose2d(4,2,1): median time ratio {1 / statistics.median(vs_ct):.2f}, "
+        f"worst stage {1 / min(vs_ct):.2f} (target <= 1.1, every stage <= 1.5: "
+        f"{verdict(1 / statistics.median(vs_ct) <= 1.1 and 1 / min(vs_ct) <= 1.5)})",
+        f"- ResizeConv2d(bilinear) vs Upsample+Conv2d: median {statistics.median(bil):.2f}x faster, "
+        f"slowest stage {min(bil):.2f}x (target median >= 1.5x: {verdict(statistics.median(bil) >= 1.5)})",
+        f"- upgan ConvTranspose2d vs torch's: slowest stage {min(ours):.2f}x (1.00 = same speed)",
+        "",
+    ]
+
+
+def _paths_table(torch, device, quick: bool, repeats: int, warmup: int) -> list[str]:
+    """Native ``F.conv_transpose2d`` against its sub-pixel decomposition: the data behind the dispatch rule."""
+    import torch.nn.functional as F
+
+    from upgan.functional._fast_conv_transpose import conv_transpose2d_subpixel, prefers_subpixel
+
+    lines = [
+        "## Transposed-convolution paths (k=4, s=2, p=1): native kernel vs sub-pixel decomposition",
+        "",
+        "| stage | memory format | inference: native ms | sub-pixel ms | training: native ms | sub-pixel ms | "
+        "upgan picks (inference / training) |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    paths = {
+        "native": lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1),
+        "sub-pixel": lambda x, w, b: conv_transpose2d_subpixel(x, w, b, (2, 2), (1, 1), (0, 0)),
+    }
+    for name, batch, c_in, c_out, size in _stages(quick):
+        for memory_format in MEMORY_FORMATS:
+            fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
+            torch.manual_seed(0)
+            x = torch.randn(batch, c_in, size, size, device=device).contiguous(memory_format=fmt)
+            w = torch.randn(c_in, c_out, 4, 4, device=device).contiguous(memory_format=fmt)
+            b = torch.randn(c_out, device=device)
+            grad_out = torch.randn(batch, c_out, 2 * size, 2 * size, device=device).contiguous(memory_format=fmt)
+            leaves = [t.clone().requires_grad_() for t in (x, w, b)]
+            times = {(p, mode): [] for p in paths for mode in ("inference", "training")}
+            for repeat in range(warmup + repeats):
+                for path, fn in paths.items() if repeat % 2 == 0 else reversed(paths.items()):
+                    _sync(torch, device)
+                    start = time.perf_counter()
+                    with torch.no_grad():
+                        fn(x, w, b)
+                    _sync(torch, device)
+                    middle = time.perf_counter()
+                    fn(*leaves).backward(grad_out)
+                    _sync(torch, device)
+                    end = time.perf_counter()
+                    for leaf in leaves:
+                        leaf.grad = None
+                    if repeat >= warmup:
+                        times[path, "inference"].append(middle - start)
+                        times[path, "training"].append(end - middle)
+            med = {key: statistics.median(v) * 1e3 for key, v in times.items()}
+            with torch.no_grad():
+                picks_inference = prefers_subpixel(x, w, (2, 2), (1, 1), 1)
+            picks_training = prefers_subpixel(x, leaves[1], (2, 2), (1, 1), 1)
+            picks = " / ".join("sub-pixel" if p else "native" for p in (picks_inference, picks_training))
+            lines.append(
+                f"| {name} | {memory_format} | {med['native', 'inference']:.2f} | {med['sub-pixel', 'inference']:.2f} | "
+                f"{med['native', 'training']:.2f} | {med['sub-pixel', 'training']:.2f} | {picks} |"
+            )
+    lines.append("")
+    return lines

@@ -1,0 +1,53 @@
+"""``upgan bench --quick``: the report's structure (timings themselves are not tested)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from upgan.cli import main
+from upgan.cli.bench import METHODS, STAGES
+
+
+def _rows(text: str, heading: str) -> list[list[str]]:
+    """The data rows of the Markdown table under ``## heading``, split into cells."""
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| stage")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_quick_report(tmp_path, capsys):
+    out_file = tmp_path / "results.md"
+    assert main(["bench", "--quick", "--output", str(out_file)]) == 0
+    printed = capsys.readouterr().out
+    assert out_file.read_text() == printed
+    assert re.search(r"- Peak estimate: [\d,]+ GFLOP/s", printed)
+    assert f"torch {torch.__version__}" in printed
+    for memory_format in ("contiguous", "channels_last"):
+        rows = _rows(printed, memory_format)
+        assert [(r[0], r[1]) for r in rows] == [(s[0], m[0]) for s in STAGES for m in METHODS]
+        for stage, method, macs, forward, train, ratio, gflops, percent in rows:
+            assert float(forward) > 0 and float(train) > 0
+            assert re.fullmatch(r"\d·C_in = [\d,]+", macs)
+            baseline = dict((m[0], m[2]) for m in METHODS)[method]
+            assert (ratio == "") == (baseline is None)
+            assert ratio == "" or re.fullmatch(r"\d+\.\d\dx vs (naive|torch)", ratio)
+            assert re.fullmatch(r"[\d,]+", gflops) and re.fullmatch(r"\d+%", percent)
+    paths = _rows(printed, "Transposed-convolution paths (k=4, s=2, p=1): native kernel vs sub-pixel decomposition")
+    assert len(paths) == 2 * len(STAGES)
+    assert {r[-1] for r in paths} <= {"native / native", "sub-pixel / native"}
+    assert printed.count("ResizeConv2d(nearest) vs Upsample+Conv2d: median") == 2
+
+
+def test_errors(capsys):
+    assert main(["bench", "--repeats", "0"]) == 2
+    assert "upgan bench: error: --repeats must be >= 1, got 0" in capsys.readouterr().err
+    assert main(["bench", "--device", "tpu"]) == 2
+    assert "upgan bench: error: --device must be cpu or cuda[:N], got 'tpu'" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["bench", "--device", "cuda"]) == 2
+        assert "upgan bench: error: --device cuda: CUDA is not available" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["bench", "--memory-format", "nhwc"])
