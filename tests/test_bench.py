@@ -45,7 +45,9 @@ def test_errors(capsys):
     assert main(["bench", "--repeats", "0"]) == 2
     assert "upgan bench: error: --repeats must be >= 1, got 0" in capsys.readouterr().err
     assert main(["bench", "--device", "tpu"]) == 2
-    assert "upgan bench: error: --device must be cpu or cuda[:N], got 'tpu'" in capsys.readouterr().err
+    assert "upgan bench: error: --device 'tpu' is not a torch device" in capsys.readouterr().err
+    assert main(["bench", "--device", "meta"]) == 2
+    assert "upgan bench: error: --device must be cpu or cuda[:N], got 'meta'" in capsys.readouterr().err
     if not torch.cuda.is_available():
         assert main(["bench", "--device", "cuda"]) == 2
         assert "upgan bench: error: --device cuda: CUDA is not available" in capsys.readouterr().err
