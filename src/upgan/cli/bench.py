@@ -123,14 +123,17 @@ def run(args: argparse.Namespace) -> int:
     _emit(report, lines)
     summaries = []
     for memory_format in formats:
+        _emit(report, _table_header(memory_format))
         results = {}
         for stage in _stages(args.quick):
             results[stage[0]] = _time_stage(torch, device, stage, memory_format, repeats, warmup)
+            _emit(report, _stage_rows(stage, results[stage[0]], peak))
+        _emit(report, [""])
         summaries.append(_summary(results, memory_format))
-        _emit(report, _stage_table(results, memory_format, peak, args.quick))
     if not args.no_paths:
         _emit(report, _paths_table(torch, device, args.quick, repeats, warmup))
-    _emit(report, ["## Targets (forward+backward)", "", *sum(summaries, [])])
+    note = ["(--quick: tiny stages, 2 repeats: checks the command, measures nothing)", ""] if args.quick else []
+    _emit(report, ["## Targets (forward+backward)", "", *note, *sum(summaries, [])])
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write("\n".join(report) + "\n")
@@ -258,29 +261,30 @@ def _time_stage(torch, device, stage, memory_format: str, repeats: int, warmup: 
     return timings
 
 
-def _stage_table(results: dict, memory_format: str, peak: float, quick: bool) -> list[str]:
-    lines = [
+def _table_header(memory_format: str) -> list[str]:
+    return [
         f"## {memory_format}",
         "",
         "| stage | method | MACs/output | forward ms | fwd+bwd ms | fwd+bwd speed-up | GFLOP/s (fwd+bwd) | % of peak |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    stages = {s[0]: s for s in _stages(quick)}
-    for stage_name, timings in results.items():
-        _, batch, c_in, c_out, size = stages[stage_name]
-        outputs = batch * c_out * (2 * size) ** 2
-        for method, macs_per_cin, baseline in METHODS:
-            forward = statistics.median(timings[method].forward) * 1e3
-            train = statistics.median(timings[method].train) * 1e3
-            ratio = ""
-            if baseline is not None:
-                ratio = f"{statistics.median(timings[baseline].train) * 1e3 / train:.2f}x vs {_short(baseline)}"
-            gflops = 3 * 2 * macs_per_cin * c_in * outputs / (train / 1e3) / 1e9
-            lines.append(
-                f"| {stage_name} | {method} | {macs_per_cin}·C_in = {macs_per_cin * c_in:,} | {forward:.2f} | "
-                f"{train:.2f} | {ratio} | {gflops:,.0f} | {100 * gflops / peak:.0f}% |"
-            )
-    lines.append("")
+
+
+def _stage_rows(stage: tuple, timings: dict[str, Timing], peak: float) -> list[str]:
+    name, batch, c_in, c_out, size = stage
+    outputs = batch * c_out * (2 * size) ** 2
+    lines = []
+    for method, macs_per_cin, baseline in METHODS:
+        forward = statistics.median(timings[method].forward) * 1e3
+        train = statistics.median(timings[method].train) * 1e3
+        ratio = ""
+        if baseline is not None:
+            ratio = f"{statistics.median(timings[baseline].train) * 1e3 / train:.2f}x vs {_short(baseline)}"
+        gflops = 3 * 2 * macs_per_cin * c_in * outputs / (train / 1e3) / 1e9
+        lines.append(
+            f"| {name} | {method} | {macs_per_cin}·C_in = {macs_per_cin * c_in:,} | {forward:.2f} | "
+            f"{train:.2f} | {ratio} | {gflops:,.0f} | {100 * gflops / peak:.0f}% |"
+        )
     return lines
 
 

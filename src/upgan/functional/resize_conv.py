@@ -111,6 +111,7 @@ def _check_weight(weight: object, bias: object) -> None:
 
 
 def _format_of(x: torch.Tensor) -> torch.memory_format:
+    """channels_last for a channels_last ``x`` (one that is not also contiguous), else contiguous."""
     return torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous() else torch.contiguous_format
 
 
@@ -150,7 +151,7 @@ def _nearest(
 
 
 # ---------------------------------------------------------------------------------------------
-# bilinear: phase convolutions of the replicate-padded input, then border corrections
+# bilinear: a blur of the nearest resize-convolution of the replicate-padded input, then border corrections
 
 
 def _blur_taps(factor: int) -> list[float]:
@@ -167,7 +168,7 @@ def _blur_taps(factor: int) -> list[float]:
 
 def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, sh: int, sw: int) -> torch.Tensor:
     c_out, c_in, kh, kw = weight.shape
-    n, _, h, w = x.shape
+    h, w = x.shape[2], x.shape[3]
     if kh == 1 and kw == 1:
         # A 1x1 convolution commutes with interpolation (its rows sum to 1, so the bias too):
         # convolve the small input, then interpolate the result, which *is* the output.
