@@ -19,7 +19,8 @@ from upgan.gan.checkpoint import load_checkpoint
 def _flags(settings: dict) -> list[str]:
     out = []
     for key, value in settings.items():
-        out += [f"--{key.replace('_', '-')}", str(value)]
+        flag = f"--{key.replace('_', '-')}"
+        out += ([flag] if value else [f"--no-{flag[2:]}"]) if isinstance(value, bool) else [flag, str(value)]
     return out
 
 
@@ -27,7 +28,7 @@ def _flags(settings: dict) -> list[str]:
 def trained_run(tmp_path_factory, tiny_folder):
     out = tmp_path_factory.mktemp("cli-run")
     settings = dict(dataset=f"folder:{tiny_folder}", image_size=12, channels=1, batch_size=8, latent_dim=8,
-                    width=4, d_width=4, device="cpu")  # fmt: skip
+                    width=4, d_width=4, device="cpu", amp=False)  # fmt: skip
     assert main(["train", *_flags(settings), "--max-steps", "2", "--out", str(out), "--quiet", "--force"]) == 0
     return out, settings
 

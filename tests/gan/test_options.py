@@ -17,7 +17,7 @@ def _losses(run_dir):
 
 def test_amp_trains_in_bfloat16(tmp_path, tiny_settings):
     full = train(TrainConfig(out=str(tmp_path / "fp32"), max_steps=2, **tiny_settings), progress=False)
-    half = train(TrainConfig(out=str(tmp_path / "bf16"), max_steps=2, amp=True, **tiny_settings), progress=False)
+    half = train(TrainConfig(out=str(tmp_path / "bf16"), max_steps=2, **{**tiny_settings, "amp": True}), progress=False)
     state = load_checkpoint(half / "checkpoint.pt")
     assert state["step"] == 2 and all(v.dtype.is_floating_point for v in state["generator"].values() if v.ndim)
     # same seed and data: only bf16 arithmetic can make the losses differ
@@ -68,3 +68,27 @@ def test_no_tensorboard_no_event_files(tmp_path, tiny_settings, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import raises ImportError
     run = train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
     assert not list(run.glob("events.out.tfevents*"))
+
+
+def test_native_bf16_detection(monkeypatch):
+    import torch
+
+    from upgan.gan import precision
+
+    monkeypatch.setattr(precision, "_cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    assert precision.native_bf16(torch.device("cpu"))
+    monkeypatch.setattr(precision, "_cpu_flags", lambda: {"avx2", "avx512f"})
+    assert not precision.native_bf16(torch.device("cpu"))
+
+
+def test_amp_default_follows_the_hardware(tmp_path, tiny_settings, monkeypatch):
+    import importlib
+
+    train_module = importlib.import_module("upgan.gan.train")
+    seen = []
+    monkeypatch.setattr(train_module, "native_bf16", lambda device: seen.append(device.type) or False)
+    settings = {k: v for k, v in tiny_settings.items() if k != "amp"}
+    auto = train(TrainConfig(out=str(tmp_path / "auto"), max_steps=2, **settings), progress=False)
+    full = train(TrainConfig(out=str(tmp_path / "fp32"), max_steps=2, **tiny_settings), progress=False)
+    assert seen == ["cpu"]  # asked once, for the auto run only
+    assert _losses(auto) == _losses(full)  # no native bf16 -> float32

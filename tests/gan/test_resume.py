@@ -33,7 +33,7 @@ def reference_runs(tmp_path_factory, tiny_folder):
         out = tmp_path_factory.mktemp(f"ref-{loss}")
         settings = dict(
             dataset=f"folder:{tiny_folder}", image_size=12, channels=1, batch_size=8, latent_dim=8,
-            width=4, d_width=4, device="cpu", loss=loss, augment=augment,
+            width=4, d_width=4, device="cpu", amp=False, loss=loss, augment=augment,
         )  # fmt: skip
         train(TrainConfig(out=str(out), max_steps=7, **settings), progress=False)
         runs[loss] = (out, settings)

@@ -50,7 +50,7 @@ def register(subparsers) -> None:
     a("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     a("--force", action="store_true", help="replace the outputs of an existing run in --out")
     a("--data-dir", help="folder for downloaded datasets (default data)")
-    a("--amp", action="store_true", help="bf16 autocast")
+    a("--amp", action=argparse.BooleanOptionalAction, help="bf16 autocast (default: on where the CPU/GPU has native bf16)")
     a("--compile", action="store_true", help="torch.compile both networks")
     a("--num-workers", type=int, help="DataLoader worker processes (default 0)")
     a("--quiet", action="store_true", help="no progress bar")

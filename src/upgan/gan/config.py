@@ -47,7 +47,8 @@ class TrainConfig:
         out: run folder (None: ``runs/<dataset>-<upsample>``).
         resume: continue from ``out/checkpoint.pt``. force: replace an existing run's outputs.
         data_dir: where downloaded datasets live.
-        amp: bf16 autocast. compile: ``torch.compile`` both networks.
+        amp: bf16 autocast; None (default) turns it on where the hardware has native bf16
+            (see :func:`upgan.gan.precision.native_bf16`). compile: ``torch.compile`` both networks.
         num_workers: DataLoader worker processes.
 
     Raises:
@@ -86,7 +87,7 @@ class TrainConfig:
     resume: bool = False
     force: bool = False
     data_dir: str = "data"
-    amp: bool = False
+    amp: bool | None = None
     compile: bool = False
     num_workers: int = 0
 

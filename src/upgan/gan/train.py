@@ -37,6 +37,7 @@ from upgan.gan.ema import ema_decay, make_ema, update_ema
 from upgan.gan.images import save_grid
 from upgan.gan.losses import d_output, discriminator_loss, generator_loss, gradient_penalty
 from upgan.gan.models import Discriminator, Generator
+from upgan.gan.precision import native_bf16
 
 __all__ = ["train", "TrainingDiverged", "RunExistsError", "METRICS_COLUMNS", "N_FIXED_SAMPLES"]
 
@@ -284,7 +285,8 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
         )
         save_generator(run_dir / GENERATOR, sampler_net, config, step)
 
-    autocast = torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=config.amp)
+    amp = native_bf16(ctx.device) if config.amp is None else config.amp
+    autocast = torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=amp)
     bar = None
     if progress and ctx.is_main:
         from tqdm.auto import tqdm
