@@ -287,6 +287,15 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
 
     amp = native_bf16(ctx.device) if config.amp is None else config.amp
     autocast = torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=amp)
+    if ctx.is_main:
+        n_params = sum(p.numel() for p in generator.parameters())
+        print(
+            f"{run_dir}: {config.upsample} generator ({n_params:,} parameters) on {config.dataset} "
+            f"({len(dataset)} images of {'x'.join(map(str, dataset.image_shape))}), {total_steps} steps of "
+            f"{config.batch_size} ({steps_per_epoch} per epoch), {'bf16 autocast' if amp else 'float32'} "
+            f"on {ctx.device}" + (f" x {ctx.world_size} processes" if ctx.distributed else "")
+            + (f", resuming at step {step}" if step else "")
+        )
     bar = None
     if progress and ctx.is_main:
         from tqdm.auto import tqdm
