@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import statistics
 import sys
@@ -168,7 +169,8 @@ def _header(torch, device, args) -> list[str]:
         f"- Machine: {machine} ({device.type}, {threads} threads), {platform.system()} {platform.machine()}",
         f"- torch {torch.__version__}, Python {platform.python_version()}, "
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- Command: `{_command()}`",
+        f"- Command: `{_command()}`"
+        + (f" with OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in os.environ else ""),
         f"- Times: median ms over {2 if args.quick else args.repeats} interleaved repeats "
         f"({0 if args.quick else args.warmup} warm-up); forward without autograd, forward+backward with input gradients.",
     ]

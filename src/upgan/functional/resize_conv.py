@@ -154,6 +154,18 @@ def _nearest(
 # bilinear: a blur of the nearest resize-convolution of the replicate-padded input, then border corrections
 
 
+def _replicate_pad(x: torch.Tensor, dim: int, pad: int) -> torch.Tensor:
+    """Repeat the first and last slice along ``dim`` ``pad`` times on each side.
+
+    A cat of expanded edge slices: as fast as ``F.pad(mode="replicate")``, whose backward
+    torch.compile (inductor, torch 2.13) mis-strides; gathers with clamped indices are 2-4x slower.
+    """
+    sizes = [-1] * x.dim()
+    sizes[dim] = pad
+    first, last = x.narrow(dim, 0, 1).expand(*sizes), x.narrow(dim, x.shape[dim] - 1, 1).expand(*sizes)
+    return torch.cat((first, x, last), dim=dim)
+
+
 def _blur_taps(factor: int) -> list[float]:
     """``b`` with ``triangle = box_s * b``: half-pixel bilinear upsampling = nearest, then ``b``.
 
@@ -177,12 +189,9 @@ def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, 
     rh, rw = len(taps_h) // 2, len(taps_w) // 2  # blur radius
     # Coarse rows of replicate padding so that conv_w(nearest(.)) reaches the rh samples beyond
     # each edge (its taps reach k // 2 further). Replicate padding = the clamped border of
-    # align_corners=False interpolation. (Gathers with clamped indices, not F.pad's replicate
-    # mode, whose backward torch.compile mis-strides.)
+    # align_corners=False interpolation.
     pad_h, pad_w = -(-(rh + kh // 2) // sh), -(-(rw + kw // 2) // sw)
-    rows = torch.arange(-pad_h, h + pad_h, device=x.device).clamp(0, h - 1)
-    cols = torch.arange(-pad_w, w + pad_w, device=x.device).clamp(0, w - 1)
-    padded = x.index_select(2, rows).index_select(3, cols)  # (N, C_in, H + 2*pad_h, W + 2*pad_w)
+    padded = _replicate_pad(_replicate_pad(x, 2, pad_h), 3, pad_w)  # (N, C_in, H + 2*pad_h, W + 2*pad_w)
     # conv_w(nearest(padded)) on output rows -rh .. H*sh + rh - 1: (N, C_out, H*sh + 2*rh, W*sw + 2*rw)
     sharp = _nearest(padded, weight, None, sh, sw, crop=(rh - sh * pad_h, rw - sw * pad_w))
     blur = torch.tensor(taps_h, dtype=x.dtype, device=x.device)[:, None] * torch.tensor(taps_w, dtype=x.dtype, device=x.device)
@@ -200,44 +209,44 @@ def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.
     and right band (the first/last upsampled column, rows inside the image only). An output
     row ``y < p`` sees the top band through the kernel rows ``a < p - y``, so its share is a
     1-D convolution of that row with ``sum_{a < p - y} w[a]``; likewise for the other bands.
-    The shares are subtracted with ``index_add`` (out of place: autograd then passes the
-    output gradient through unchanged instead of copying it per in-place slice update).
+    All shares are subtracted by one ``index_add`` over the flattened pixels (out of place:
+    autograd then passes the output gradient through instead of copying it per update).
     """
     c_out, c_in, kh, kw = weight.shape
     ph, pw = kh // 2, kw // 2
     n, _, out_h, out_w = out.shape
     h, w = x.shape[2], x.shape[3]
+    pixels = torch.arange(out_h * out_w, device=x.device).reshape(out_h, out_w)
+    shares, targets = [], []
     if ph:
         rows = min(ph, out_h)
         # Kernel rows summed over a < p - y (top, y = 0..p-1) and a > p + q (bottom, row out_h - p + j).
-        top_w = weight[:, :, :ph].cumsum(2).flip(2)  # (C_out, C_in, ph, kw)
-        bottom_w = weight[:, :, kh - ph :].flip(2).cumsum(2)  # (C_out, C_in, ph, kw)
-        band = x.index_select(2, torch.tensor([0, h - 1], device=x.device))  # (N, C_in, 2, W)
+        top_w = weight[:, :, :ph].cumsum(2).flip(2)[:, :, :rows]  # (C_out, C_in, rows, kw)
+        bottom_w = weight[:, :, kh - ph :].flip(2).cumsum(2)[:, :, ph - rows :]  # (C_out, C_in, rows, kw)
+        # (C_out, C_in, rows, kw) x 2 -> (2, C_out, rows, C_in, kw) -> (2*C_out*rows, C_in, 1, kw): one group per band
+        kernel = torch.stack((top_w, bottom_w)).permute(0, 1, 3, 2, 4).reshape(2 * c_out * rows, c_in, 1, kw)
+        band = torch.cat((x[:, :, :1], x[:, :, h - 1 :]), dim=2)  # (N, C_in, 2, W)
         line = F.interpolate(band, scale_factor=(1, sw), mode="bilinear", align_corners=False)  # (N, C_in, 2, W*sw)
-        # The bands' corners repeat their ends. (A cat, not F.pad's replicate mode, whose backward
-        # torch.compile mis-strides on a thin tensor in torch 2.13.)
-        line = torch.cat((line[..., :1].expand(-1, -1, -1, pw), line, line[..., -1:].expand(-1, -1, -1, pw)), dim=3)
-        shares = []
-        for i, (band_w, window) in enumerate(((top_w, slice(0, rows)), (bottom_w, slice(ph - rows, ph)))):
-            # (C_out, C_in, ph, kw) -> (C_out, rows, C_in, kw) -> (C_out*rows, C_in, 1, kw)
-            kernel = band_w[:, :, window].permute(0, 2, 1, 3).reshape(c_out * rows, c_in, 1, kw)
-            # (N, C_out*rows, 1, W*sw) -> (N, C_out, rows, W*sw)
-            shares.append(F.conv2d(line[:, :, i : i + 1], kernel).reshape(n, c_out, rows, out_w))
-        index = torch.cat((torch.arange(rows), torch.arange(out_h - rows, out_h))).to(x.device)
-        out = out.index_add(2, index, torch.cat(shares, dim=2), alpha=-1)
+        line = _replicate_pad(line, 3, pw)  # the bands' corners repeat their ends: (N, C_in, 2, W*sw + 2*pw)
+        line = line.transpose(1, 2).reshape(n, 2 * c_in, 1, out_w + 2 * pw)  # (N, C_in, 2, L) -> (N, 2*C_in, 1, L)
+        # (N, 2*C_out*rows, 1, W*sw) -> (N, 2, C_out, rows*W*sw) -> (N, C_out, 2*rows*W*sw)
+        share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, rows * out_w)
+        shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * rows * out_w))
+        targets += [pixels[:rows].reshape(-1), pixels[out_h - rows :].reshape(-1)]
     if pw:
         cols = min(pw, out_w)
-        left_w = weight[:, :, :, :pw].cumsum(3).flip(3)  # (C_out, C_in, kh, pw)
-        right_w = weight[..., kw - pw :].flip(3).cumsum(3)  # (C_out, C_in, kh, pw)
-        band = x.index_select(3, torch.tensor([0, w - 1], device=x.device))  # (N, C_in, H, 2)
+        left_w = weight[:, :, :, :pw].cumsum(3).flip(3)[..., :cols]  # (C_out, C_in, kh, cols)
+        right_w = weight[..., kw - pw :].flip(3).cumsum(3)[..., pw - cols :]  # (C_out, C_in, kh, cols)
+        # (C_out, C_in, kh, cols) x 2 -> (2, C_out, cols, C_in, kh) -> (2*C_out*cols, C_in, kh, 1)
+        kernel = torch.stack((left_w, right_w)).permute(0, 1, 4, 2, 3).reshape(2 * c_out * cols, c_in, kh, 1)
+        band = torch.cat((x[..., :1], x[..., w - 1 :]), dim=3)  # (N, C_in, H, 2)
         line = F.interpolate(band, scale_factor=(sh, 1), mode="bilinear", align_corners=False)  # (N, C_in, H*sh, 2)
         line = F.pad(line, (0, 0, ph, ph))  # rows outside the image belong to the top/bottom bands
-        shares = []
-        for i, (band_w, window) in enumerate(((left_w, slice(0, cols)), (right_w, slice(pw - cols, pw)))):
-            # (C_out, C_in, kh, pw) -> (C_out, cols, C_in, kh) -> (C_out*cols, C_in, kh, 1)
-            kernel = band_w[..., window].permute(0, 3, 1, 2).reshape(c_out * cols, c_in, kh, 1)
-            # (N, C_out*cols, H*sh, 1) -> (N, C_out, cols, H*sh) -> (N, C_out, H*sh, cols)
-            shares.append(F.conv2d(line[..., i : i + 1], kernel).reshape(n, c_out, cols, out_h).transpose(2, 3))
-        index = torch.cat((torch.arange(cols), torch.arange(out_w - cols, out_w))).to(x.device)
-        out = out.index_add(3, index, torch.cat(shares, dim=3), alpha=-1)
-    return out
+        line = line.permute(0, 3, 1, 2).reshape(n, 2 * c_in, out_h + 2 * ph, 1)  # (N, C_in, L, 2) -> (N, 2*C_in, L, 1)
+        # (N, 2*C_out*cols, H*sh, 1) -> (N, 2, C_out, cols*H*sh) -> (N, C_out, 2*cols*H*sh), pixel (y, x) at x*H*sh + y
+        share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, cols * out_h)
+        shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * cols * out_h))
+        targets += [pixels[:, :cols].T.reshape(-1), pixels[:, out_w - cols :].T.reshape(-1)]
+    # (N, C_out, H*sh, W*sw) -> (N, C_out, H*sh*W*sw): subtract every share at its pixels
+    flat = out.reshape(n, c_out, out_h * out_w).index_add(2, torch.cat(targets), torch.cat(shares, dim=2), alpha=-1)
+    return flat.reshape(n, c_out, out_h, out_w)  # (N, C_out, H*sh*W*sw) -> (N, C_out, H*sh, W*sw)
