@@ -187,7 +187,7 @@ def test_torch_compile(mode, seeded):
 
     The nearest path goes through inductor; the bilinear one through AOTAutograd only
     (``aot_eager``: tracing, functionalisation of the in-place border fix, no code generation),
-    because inductor's C++ build of its larger graph takes ~50 s on a 2-core machine.
+    because inductor's C++ build of its larger graph takes ~15-50 s on a loaded 2-core machine.
     """
     seeded(1)
     layer = ResizeConv2d(3, 2, mode=mode)
