@@ -129,6 +129,21 @@ def test_gradcheck(mode, factor, kernel_size, size, seeded):
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_bfloat16_autocast(mode, seeded):
+    """Under CPU bf16 autocast (the GAN trainer's default on bf16 hardware) it follows the naive form."""
+    seeded(6)
+    x = torch.randn(2, 8, 7, 5, requires_grad=True)
+    weight, bias = torch.randn(4, 8, 3, 3, requires_grad=True), torch.randn(4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = resize_conv2d(x, weight, bias, 2, mode)
+        want = naive(x, weight, bias, 2, mode)
+    assert got.dtype == want.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float(), want.float(), rtol=0.02, atol=0.02 * want.abs().max().item())
+    got.float().sum().backward()
+    assert weight.grad.dtype == torch.float32 and torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_no_upsampled_intermediate_in_the_graph(mode, seeded):
     """No tensor with the upsampled input's size (N, C_in, sH, sW) is saved for backward."""
     seeded(0)
