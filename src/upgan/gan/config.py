@@ -65,14 +65,14 @@ class TrainConfig:
 
     dataset: str = "mnist5k"
     upsample: str = "nearest"
-    epochs: int = 30
+    epochs: int = 40
     max_steps: int | None = None
-    batch_size: int = 64
+    batch_size: int = 32
     image_size: int | None = None
     channels: int | None = None
     latent_dim: int = 100
     width: int = 32
-    d_width: int = 32
+    d_width: int = 64
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
