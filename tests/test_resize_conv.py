@@ -201,8 +201,8 @@ def test_torch_compile(mode, seeded):
     """Compiles without graph breaks (fullgraph) and matches eager, forward and backward.
 
     The nearest path goes through inductor; the bilinear one through AOTAutograd only
-    (``aot_eager``: tracing, functionalisation of the in-place border fix, no code generation),
-    because inductor's C++ build of its larger graph takes ~15-50 s on a loaded 2-core machine.
+    (``aot_eager``: tracing and functionalisation, no code generation), because inductor's C++
+    build of its larger graph takes 15-50 s on a loaded 2-core machine (it compiles and matches).
     """
     seeded(1)
     layer = ResizeConv2d(3, 2, mode=mode)

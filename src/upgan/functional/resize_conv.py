@@ -154,16 +154,22 @@ def _nearest(
 # bilinear: a blur of the nearest resize-convolution of the replicate-padded input, then border corrections
 
 
-def _replicate_pad(x: torch.Tensor, dim: int, pad: int) -> torch.Tensor:
-    """Repeat the first and last slice along ``dim`` ``pad`` times on each side.
+def _replicate_pad(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
+    """Repeat the edge rows ``pad_h`` times and the edge columns ``pad_w`` times, on both sides.
 
-    A cat of expanded edge slices: as fast as ``F.pad(mode="replicate")``, whose backward
-    torch.compile (inductor, torch 2.13) mis-strides; gathers with clamped indices are 2-4x slower.
+    ``F.pad(mode="replicate")`` in eager mode (one kernel each way). Under ``torch.compile``, cats
+    of expanded edge slices instead: inductor (torch 2.13) mis-strides the replicate-pad backward
+    (``assert_size_stride`` fails in the generated code).
     """
-    sizes = [-1] * x.dim()
-    sizes[dim] = pad
-    first, last = x.narrow(dim, 0, 1).expand(*sizes), x.narrow(dim, x.shape[dim] - 1, 1).expand(*sizes)
-    return torch.cat((first, x, last), dim=dim)
+    if not torch.compiler.is_compiling():
+        return F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode="replicate")
+    for dim, pad in ((2, pad_h), (3, pad_w)):
+        if pad:
+            sizes = [-1] * x.dim()
+            sizes[dim] = pad
+            first, last = x.narrow(dim, 0, 1).expand(*sizes), x.narrow(dim, x.shape[dim] - 1, 1).expand(*sizes)
+            x = torch.cat((first, x, last), dim=dim)
+    return x
 
 
 def _blur_taps(factor: int) -> list[float]:
@@ -191,7 +197,7 @@ def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, 
     # each edge (its taps reach k // 2 further). Replicate padding = the clamped border of
     # align_corners=False interpolation.
     pad_h, pad_w = -(-(rh + kh // 2) // sh), -(-(rw + kw // 2) // sw)
-    padded = _replicate_pad(_replicate_pad(x, 2, pad_h), 3, pad_w)  # (N, C_in, H + 2*pad_h, W + 2*pad_w)
+    padded = _replicate_pad(x, pad_h, pad_w)  # (N, C_in, H + 2*pad_h, W + 2*pad_w)
     # conv_w(nearest(padded)) on output rows -rh .. H*sh + rh - 1: (N, C_out, H*sh + 2*rh, W*sw + 2*rw)
     sharp = _nearest(padded, weight, None, sh, sw, crop=(rh - sh * pad_h, rw - sw * pad_w))
     blur = torch.tensor(taps_h, dtype=x.dtype, device=x.device)[:, None] * torch.tensor(taps_w, dtype=x.dtype, device=x.device)
@@ -225,9 +231,9 @@ def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.
         bottom_w = weight[:, :, kh - ph :].flip(2).cumsum(2)[:, :, ph - rows :]  # (C_out, C_in, rows, kw)
         # (C_out, C_in, rows, kw) x 2 -> (2, C_out, rows, C_in, kw) -> (2*C_out*rows, C_in, 1, kw): one group per band
         kernel = torch.stack((top_w, bottom_w)).permute(0, 1, 3, 2, 4).reshape(2 * c_out * rows, c_in, 1, kw)
-        band = torch.cat((x[:, :, :1], x[:, :, h - 1 :]), dim=2)  # (N, C_in, 2, W)
+        band = x.index_select(2, torch.tensor([0, h - 1], device=x.device))  # (N, C_in, 2, W)
         line = F.interpolate(band, scale_factor=(1, sw), mode="bilinear", align_corners=False)  # (N, C_in, 2, W*sw)
-        line = _replicate_pad(line, 3, pw)  # the bands' corners repeat their ends: (N, C_in, 2, W*sw + 2*pw)
+        line = _replicate_pad(line, 0, pw)  # the bands' corners repeat their ends: (N, C_in, 2, W*sw + 2*pw)
         line = line.transpose(1, 2).reshape(n, 2 * c_in, 1, out_w + 2 * pw)  # (N, C_in, 2, L) -> (N, 2*C_in, 1, L)
         # (N, 2*C_out*rows, 1, W*sw) -> (N, 2, C_out, rows*W*sw) -> (N, C_out, 2*rows*W*sw)
         share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, rows * out_w)
@@ -239,7 +245,7 @@ def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.
         right_w = weight[..., kw - pw :].flip(3).cumsum(3)[..., pw - cols :]  # (C_out, C_in, kh, cols)
         # (C_out, C_in, kh, cols) x 2 -> (2, C_out, cols, C_in, kh) -> (2*C_out*cols, C_in, kh, 1)
         kernel = torch.stack((left_w, right_w)).permute(0, 1, 4, 2, 3).reshape(2 * c_out * cols, c_in, kh, 1)
-        band = torch.cat((x[..., :1], x[..., w - 1 :]), dim=3)  # (N, C_in, H, 2)
+        band = x.index_select(3, torch.tensor([0, w - 1], device=x.device))  # (N, C_in, H, 2)
         line = F.interpolate(band, scale_factor=(sh, 1), mode="bilinear", align_corners=False)  # (N, C_in, H*sh, 2)
         line = F.pad(line, (0, 0, ph, ph))  # rows outside the image belong to the top/bottom bands
         line = line.permute(0, 3, 1, 2).reshape(n, 2 * c_in, out_h + 2 * ph, 1)  # (N, C_in, L, 2) -> (N, 2*C_in, L, 1)
