@@ -24,8 +24,11 @@ RESUMABLE_CHANGES = ("epochs", "max_steps", "device", "num_workers", "resume", "
 class TrainConfig:
     """Settings of one training run. Field names match the ``upgan train`` flags.
 
-    The defaults are the measured recipe for the bundled digits (see the README): on
-    mnist5k they finish in about 3 minutes on 2 CPU cores and give recognisable digits.
+    The defaults are the recipe chosen by measurement on the bundled digits (mnist5k): batch
+    32, generator width 32, discriminator width 64 with spectral norm, DiffAugment
+    translation, an EMA of the generator for samples, bf16 autocast where the CPU has it,
+    35 epochs (5,460 steps, about 3 minutes of two quiet CPU cores). Against a plain
+    DCGAN at the same budget, the wider discriminator and the smaller batch helped most.
 
     Args:
         dataset: ``mnist5k`` (bundled), ``mnist``, ``fashion-mnist``, ``cifar10`` or ``folder:PATH``.
@@ -65,7 +68,7 @@ class TrainConfig:
 
     dataset: str = "mnist5k"
     upsample: str = "nearest"
-    epochs: int = 40
+    epochs: int = 35
     max_steps: int | None = None
     batch_size: int = 32
     image_size: int | None = None
