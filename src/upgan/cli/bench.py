@@ -195,7 +195,9 @@ def _cpu_name() -> str:
 def _stages(quick: bool):
     if not quick:
         return STAGES
-    return tuple((name, 2, max(c_in // QUICK_SCALE, 1), max(c_out // QUICK_SCALE, 1), size) for name, _, c_in, c_out, size in STAGES)
+    return tuple(
+        (name, 2, max(c_in // QUICK_SCALE, 1), max(c_out // QUICK_SCALE, 1), size) for name, _, c_in, c_out, size in STAGES
+    )
 
 
 def _sync(torch, device) -> None:

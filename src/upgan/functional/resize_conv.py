@@ -99,7 +99,9 @@ def resize_conv2d(
 
 def _check_weight(weight: object, bias: object) -> None:
     if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"Expected `weight` to be a torch.Tensor (C_out, C_in, kh, kw). Received type {type(weight).__name__}")
+        raise TypeError(
+            f"Expected `weight` to be a torch.Tensor (C_out, C_in, kh, kw). Received type {type(weight).__name__}"
+        )
     if weight.dim() != 4 or weight.shape[2] % 2 == 0 or weight.shape[3] % 2 == 0:
         raise ValueError(
             "Expected `weight` to be a 4-D tensor (C_out, C_in, kh, kw) with odd kh and kw. "
@@ -112,7 +114,9 @@ def _check_weight(weight: object, bias: object) -> None:
 
 def _format_of(x: torch.Tensor) -> torch.memory_format:
     """channels_last for a channels_last ``x`` (one that is not also contiguous), else contiguous."""
-    return torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous() else torch.contiguous_format
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +204,8 @@ def _bilinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, 
     padded = _replicate_pad(x, pad_h, pad_w)  # (N, C_in, H + 2*pad_h, W + 2*pad_w)
     # conv_w(nearest(padded)) on output rows -rh .. H*sh + rh - 1: (N, C_out, H*sh + 2*rh, W*sw + 2*rw)
     sharp = _nearest(padded, weight, None, sh, sw, crop=(rh - sh * pad_h, rw - sw * pad_w))
-    blur = torch.tensor(taps_h, dtype=x.dtype, device=x.device)[:, None] * torch.tensor(taps_w, dtype=x.dtype, device=x.device)
+    like = {"dtype": x.dtype, "device": x.device}
+    blur = torch.tensor(taps_h, **like)[:, None] * torch.tensor(taps_w, **like)  # (2*rh + 1, 2*rw + 1)
     blur = blur.expand(c_out, 1, *blur.shape).contiguous()  # (C_out, 1, 2*rh + 1, 2*rw + 1)
     # Per-channel ("depthwise") blur, valid, plus the bias: (N, C_out, H*sh + 2*rh, W*sw + 2*rw) -> (N, C_out, H*sh, W*sw)
     out = F.conv2d(sharp, blur, bias, groups=c_out)

@@ -48,7 +48,9 @@ def subpixel_conv2d(
     """
     s = check_int(scale_factor, "scale_factor")
     if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"Expected `weight` to be a torch.Tensor (C_out*s*s, C_in, kh, kw). Received type {type(weight).__name__}")
+        raise TypeError(
+            f"Expected `weight` to be a torch.Tensor (C_out*s*s, C_in, kh, kw). Received type {type(weight).__name__}"
+        )
     if (
         weight.dim() != 4
         or weight.shape[0] % (s * s)
