@@ -10,6 +10,9 @@ import torch
 from upgan.cli import main
 from upgan.cli.bench import METHODS, STAGES
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _rows(text: str, heading: str) -> list[list[str]]:
     """The data rows of the Markdown table under ``## heading``, split into cells."""

@@ -10,6 +10,9 @@ import upgan.functional._fast_conv_transpose as fast
 from upgan.functional._fast_conv_transpose import conv_transpose2d_fast, conv_transpose2d_subpixel, prefers_subpixel
 from upgan.nn import ConvTranspose2d
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _random_config(rng):
     """A random torch-valid configuration (output at least 1x1)."""

@@ -13,6 +13,9 @@ from upgan.nn import ResizeConv2d
 
 MODES = ("nearest", "bilinear")
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def naive(x, weight, bias, scale_factor, mode):
     """The composition the fused op replaces: torch's interpolate, then a 'same' conv2d."""

@@ -12,6 +12,9 @@ from upgan.functional import subpixel_conv2d
 from upgan.functional.subpixel import icnr_
 from upgan.nn import SubPixelConv2d
 
+# Tiny tensors: one torch thread avoids OpenMP waits on the shared 2-core machines.
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def numpy_pixel_shuffle(y, s):
     """out[n, c, h*s + i, w*s + j] = y[n, c*s*s + i*s + j, h, w], written as loops."""
