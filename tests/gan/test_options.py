@@ -92,3 +92,19 @@ def test_amp_default_follows_the_hardware(tmp_path, tiny_settings, monkeypatch):
     full = train(TrainConfig(out=str(tmp_path / "fp32"), max_steps=2, **tiny_settings), progress=False)
     assert seen == ["cpu"]  # asked once, for the auto run only
     assert _losses(auto) == _losses(full)  # no native bf16 -> float32
+
+
+def test_threads_setting_applies_during_training_only(tmp_path, tiny_settings, monkeypatch):
+    import importlib
+
+    import torch
+
+    train_module = importlib.import_module("upgan.gan.train")
+    seen = []
+    real_setup = train_module.distributed.setup
+    monkeypatch.setattr(train_module.distributed, "setup", lambda device: seen.append(torch.get_num_threads()) or real_setup(device))
+    before = torch.get_num_threads()
+    train(TrainConfig(out=str(tmp_path), max_steps=1, threads=1, **tiny_settings), progress=False)
+    assert seen == [1] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="The `threads` setting must be an integer >= 1. Received threads=0"):
+        TrainConfig(threads=0)

@@ -53,6 +53,7 @@ def register(subparsers) -> None:
     a("--amp", action=argparse.BooleanOptionalAction, help="bf16 autocast (default: on where the CPU/GPU has native bf16)")
     a("--compile", action="store_true", help="torch.compile both networks")
     a("--num-workers", type=int, help="DataLoader worker processes (default 0)")
+    a("--threads", type=int, help="CPU threads (default: one per core; 1 on a machine busy with other work)")
     a("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

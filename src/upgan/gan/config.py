@@ -17,7 +17,7 @@ DEVICES = ("auto", "cpu", "cuda")
 AUGMENTS = ("none", "translation", "cutout", "translation,cutout")
 
 # Fields that may differ between a run and its resumption: the budget and where it runs.
-RESUMABLE_CHANGES = ("epochs", "max_steps", "device", "num_workers", "resume", "force", "out")
+RESUMABLE_CHANGES = ("epochs", "max_steps", "device", "num_workers", "threads", "resume", "force", "out")
 
 
 @dataclass
@@ -53,6 +53,9 @@ class TrainConfig:
         amp: bf16 autocast; None (default) turns it on where the hardware has native bf16
             (see :func:`upgan.gan.precision.native_bf16`). compile: ``torch.compile`` both networks.
         num_workers: DataLoader worker processes.
+        threads: CPU threads per process (None: torch's default, one per core). On a
+            machine shared with other busy processes, 1 avoids the slowdown of threads
+            waiting for each other.
 
     Raises:
         TypeError / ValueError: a field has the wrong type or an invalid value; the
@@ -93,6 +96,7 @@ class TrainConfig:
     amp: bool | None = None
     compile: bool = False
     num_workers: int = 0
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -117,7 +121,7 @@ class TrainConfig:
         self._choice("loss", LOSSES)
         self._choice("device", DEVICES)
         self._choice("augment", AUGMENTS)
-        for name in ("epochs", "batch_size", "latent_dim", "width", "d_width", "max_steps", "image_size"):
+        for name in ("epochs", "batch_size", "latent_dim", "width", "d_width", "max_steps", "image_size", "threads"):
             self._check(name, lambda v: v >= 1, "an integer >= 1")
         self._check("channels", lambda v: v in (1, 3), "1 or 3")
         self._check("num_workers", lambda v: v >= 0, "an integer >= 0")

@@ -165,11 +165,15 @@ def train(config: TrainConfig, *, progress: bool = True) -> Path:
         KeyboardInterrupt: after Ctrl-C, once the checkpoint is written.
         upgan.data.DatasetError, ValueError: the data cannot be loaded or does not fit.
     """
+    threads_before = torch.get_num_threads()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     ctx = distributed.setup(config.device)
     try:
         return _train(config, ctx, progress)
     finally:
         distributed.teardown(ctx)
+        torch.set_num_threads(threads_before)
 
 
 def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Path:
