@@ -20,8 +20,9 @@ class ResizeConv2d(nn.Module):
     Computes ``nn.Conv2d(in, out, k, padding=k // 2)(nn.Upsample(scale_factor, mode)(x))``
     (``align_corners=False`` for bilinear, as Keras's ``UpSampling2D``) without forming the
     upsampled tensor: nearest runs as one stride-``s`` transposed convolution (for ``s = 2,
-    k = 3``: 4 multiply-adds per output and input channel instead of 9), bilinear as
-    ``s * s`` phase convolutions with exact borders. See :func:`upgan.functional.resize_conv2d`.
+    k = 3``: 4 multiply-adds per output and input channel instead of 9), bilinear as that
+    transposed convolution followed by a small per-channel blur, with exact borders. See
+    :func:`upgan.functional.resize_conv2d`.
 
     ``weight`` ``(out, in, kh, kw)`` and ``bias`` ``(out,)`` are initialised as
     ``torch.nn.Conv2d``'s, so state dicts move between the two unchanged.
