@@ -23,11 +23,11 @@ def prefers_subpixel(x: torch.Tensor, weight: torch.Tensor, stride: Pair, dilati
 
     The decomposition applies to ``groups == 1``, ``dilation == 1`` and ``stride > 1``. The rule
     comes from measurements on a 2-core AVX-512 CPU (torch 2.13, oneDNN 3.12; the
-    ``conv_transpose paths`` table of ``benchmarks/upsampling.py``): the native kernel wins every
-    training (forward + backward) shape and every shape with many output channels; the
-    decomposition wins inference with few output channels (``C_out * s * s <= 16``, e.g. a
-    generator's last 64 -> 1 or 64 -> 3 stage), where oneDNN's transposed convolution with a
-    handful of output channels is slow. Other devices (CUDA) keep the native kernel: no
+    "Transposed-convolution paths" table of ``benchmarks/RESULTS.md``): for training (forward +
+    backward) the native kernel is 1.3-1.9x faster with many output channels and level (within
+    10%, either way) with few; for inference the decomposition is 1.5-1.9x faster with few output
+    channels (``C_out * s * s <= 16``, e.g. a generator's last 64 -> 1 or 64 -> 3 stage), where
+    oneDNN's transposed convolution is slow, and slower with many. Other devices (CUDA) keep the native kernel: no
     measurement there supports a change.
     """
     if groups != 1 or dilation != (1, 1) or stride == (1, 1) or x.device.type != "cpu":
