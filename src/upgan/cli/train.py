@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     a = p.add_argument
     a("--dataset", help="mnist5k (bundled, default), mnist, fashion-mnist, cifar10 or folder:PATH")
     a("--upsample", choices=_UPSAMPLE, help="generator upsampling method (default nearest)")
-    a("--epochs", type=int, help="passes over the data (default 35)")
+    a("--epochs", type=int, help="passes over the data (default 40)")
     a("--max-steps", type=int, help="stop after this many steps")
     a("--batch-size", type=int, help="images per step over all processes (default 32)")
     a("--image-size", type=int, help="resize images to SxS (default: the dataset's size)")
