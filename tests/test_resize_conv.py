@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from upgan.functional import resize_conv2d
+from upgan.functional.resize_conv import BILINEAR_FORMULATIONS, _bilinear, _bilinear_formulation
 from upgan.nn import ResizeConv2d
 
 MODES = ("nearest", "bilinear")
@@ -65,6 +66,64 @@ def test_forward_equals_naive_on_every_small_size(mode, factor, kernel_size, see
         x = torch.randn(2, 2, h, w, dtype=torch.float64)
         got = resize_conv2d(x, weight, bias, factor, mode)
         torch.testing.assert_close(got, naive(x, weight, bias, factor, mode), rtol=1e-12, atol=1e-12)
+
+
+def _bilinear_cases():
+    """(formulation, factors, kernel shape) for every formulation where it applies."""
+    for formulation in BILINEAR_FORMULATIONS:
+        for factors in [(2, 2), (3, 3), (4, 4), (2, 3)]:
+            for kernel in [(3, 3), (5, 5), (7, 7), (3, 5)]:
+                fits = _bilinear_formulation(*kernel, *factors) == "zero_frame"
+                if formulation == "replicate" or fits:
+                    yield formulation, factors, kernel
+
+
+def test_bilinear_dispatch():
+    """The zero-frame formulation wherever the kernel radius covers the blur radius, else replicate."""
+    assert _bilinear_formulation(3, 3, 2, 2) == "zero_frame"
+    assert _bilinear_formulation(3, 3, 3, 3) == "zero_frame"
+    assert _bilinear_formulation(3, 5, 4, 4) == "replicate"  # blur radius 2 > 3 // 2
+    assert _bilinear_formulation(5, 5, 4, 4) == "zero_frame"
+
+
+@pytest.mark.parametrize("formulation,factors,kernel", list(_bilinear_cases()))
+def test_each_bilinear_formulation_equals_naive(formulation, factors, kernel, seeded):
+    """Each formulation forced, float64, sizes 1..9 and non-square: exact to rounding, borders included."""
+    seeded(sum(factors) * 10 + sum(kernel))
+    weight = torch.randn(3, 2, *kernel, dtype=torch.float64)
+    bias = torch.randn(3, dtype=torch.float64)
+    for h, w in [(s, s) for s in range(1, 10)] + [(1, 4), (5, 2), (3, 8), (7, 1)]:
+        x = torch.randn(2, 2, h, w, dtype=torch.float64)
+        got = _bilinear(x, weight, bias, *factors, formulation=formulation)
+        torch.testing.assert_close(got, naive(x, weight, bias, factors, "bilinear"), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("formulation", BILINEAR_FORMULATIONS)
+@pytest.mark.parametrize("factors,kernel,size", [((2, 2), (3, 3), (3, 2)), ((3, 2), (3, 5), (1, 2)), ((2, 2), (5, 3), (2, 3))])
+def test_each_bilinear_formulation_gradcheck(formulation, factors, kernel, size, seeded):
+    seeded(8)
+    x = torch.randn(1, 2, *size, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(2, 2, *kernel, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda *t: _bilinear(*t, *factors, formulation=formulation), (x, weight, bias))
+
+
+@pytest.mark.parametrize("formulation", BILINEAR_FORMULATIONS)
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_each_bilinear_formulation_float32_gradients(formulation, memory_format, seeded):
+    """float32, both memory formats: output and input/weight/bias gradients within 1e-5 of the naive form."""
+    seeded(12)
+    x = torch.randn(3, 5, 7, 6).contiguous(memory_format=memory_format)
+    weight, bias = torch.randn(4, 5, 3, 3), torch.randn(4)
+    grad_out = torch.randn(3, 4, 14, 12)
+    results = []
+    for fn in (lambda *t: _bilinear(*t, 2, 2, formulation=formulation), lambda *t: naive(*t, 2, "bilinear")):
+        leaves = [t.detach().clone().requires_grad_() for t in (x, weight, bias)]
+        y = fn(*leaves)
+        y.backward(grad_out)
+        results.append([y.detach()] + [t.grad for t in leaves])
+    for got, want in zip(*results):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5 * want.abs().max().item())
 
 
 @pytest.mark.parametrize("kernel_size", [3, 5])
