@@ -21,12 +21,27 @@ def _rows(text: str, heading: str) -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
 
 
+def test_nominal_peak_from_cpu_flags(tmp_path, monkeypatch):
+    """threads x GHz x (2 FMA pipes x lanes x 2): 2 x 2.5 x 64 with avx512f and fma."""
+    from upgan.cli import bench
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Test CPU\ncpu MHz\t\t: 2500.000\nflags\t\t: fpu avx avx2 fma avx512f\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
+    peak, how = bench._nominal_peak(2)
+    assert peak == pytest.approx(2 * 2.5 * 64) and "2 FMA pipes x 16 float32 lanes x 2" in how
+    cpuinfo.write_text("cpu MHz\t\t: 3000.000\nflags\t\t: fpu avx\n")
+    assert bench._nominal_peak(4)[0] == pytest.approx(4 * 3.0 * 16)  # 2 pipes x 8 lanes, no FMA
+
+
 def test_quick_report(tmp_path, capsys):
     out_file = tmp_path / "results.md"
     assert main(["bench", "--quick", "--output", str(out_file)]) == 0
     printed = capsys.readouterr().out
     assert out_file.read_text() == printed
-    assert re.search(r"- Peak estimate: [\d,]+ GFLOP/s", printed)
+    assert re.search(r"- Peak \(the '% of peak' column\): [\d,]+ GFLOP/s", printed)
+    assert re.search(r"- Measured reference: [\d,]+ GFLOP/s \(\d+% of peak\)", printed)
     assert f"torch {torch.__version__}" in printed
     for memory_format in ("contiguous", "channels_last"):
         rows = _rows(printed, memory_format)
