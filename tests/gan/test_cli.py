@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from upgan.cli import main
+from upgan.gan import TrainConfig
 from upgan.gan.checkpoint import load_checkpoint
 
 
@@ -155,3 +156,17 @@ def test_ctrl_c_writes_a_checkpoint_that_resumes(tmp_path, tiny_settings):
     assert (out / "samples" / "latest.png").exists()
     assert main(["train", "--out", str(out), "--resume", "--max-steps", str(state["step"] + 1), "--quiet"]) == 0
     assert load_checkpoint(out / "checkpoint.pt")["step"] == state["step"] + 1
+
+
+def test_default_run_folder_is_numbered_instead_of_reused(trained_run, tmp_path, monkeypatch, capsys):
+    _, settings = trained_run
+    monkeypatch.chdir(tmp_path)  # default folders live under ./runs
+    argv = ["train", *_flags(settings), "--max-steps", "1", "--quiet"]
+    assert main(argv) == 0 and main(argv) == 0
+    base = tmp_path / TrainConfig(**settings, resume=True).run_dir()  # the unnumbered name
+    first = (base / "config.json").read_text()
+    assert (base.with_name(base.name + "-2") / "checkpoint.pt").is_file()
+    assert (base / "config.json").read_text() == first  # the first run is untouched
+    # --resume without --out continues the unnumbered folder
+    assert main(["train", "--resume", *_flags(settings), "--max-steps", "2", "--quiet"]) == 0
+    assert load_checkpoint(base / "checkpoint.pt")["step"] == 2

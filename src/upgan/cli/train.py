@@ -46,7 +46,7 @@ def register(subparsers) -> None:
     a("--minibatch-std", action=argparse.BooleanOptionalAction, help="minibatch standard-deviation channel in D")
     a("--seed", type=int, help="random seed (default 0)")
     a("--device", choices=("auto", "cpu", "cuda"), help="auto = CUDA when available (default)")
-    a("--out", help="run folder (default runs/<dataset>-<upsample>)")
+    a("--out", help="run folder (default runs/<dataset>-<upsample>, numbered -2, -3, ... when that holds a run)")
     a("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     a("--force", action="store_true", help="replace the outputs of an existing run in --out")
     a("--data-dir", help="folder for downloaded datasets (default data)")

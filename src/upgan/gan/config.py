@@ -158,7 +158,11 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     def run_dir(self) -> Path:
-        """``out``, or ``runs/<dataset>-<upsample>`` with the dataset name made file-safe.
+        """``out``, or a folder under ``runs/`` named after the dataset and upsampling method.
+
+        Without ``out``, a new run never lands on an old one: it takes ``runs/<dataset>-<upsample>``
+        or, when that already holds a run, the first free ``...-2``, ``...-3``, ... (so ``make run``
+        can be repeated). ``resume`` and ``force`` without ``out`` mean the unnumbered folder.
 
         >>> TrainConfig().run_dir().as_posix(), TrainConfig(dataset="folder:/a/b c").run_dir().as_posix()
         ('runs/mnist5k-nearest', 'runs/folder-a-b-c-nearest')
@@ -166,4 +170,10 @@ class TrainConfig:
         if self.out is not None:
             return Path(self.out)
         slug = re.sub(r"[^A-Za-z0-9_.]+", "-", self.dataset).strip("-")
-        return Path("runs") / f"{slug}-{self.upsample}"
+        base = Path("runs") / f"{slug}-{self.upsample}"
+        if self.resume or self.force:
+            return base
+        candidate, number = base, 2
+        while (candidate / "config.json").exists() or (candidate / "checkpoint.pt").exists():
+            candidate, number = base.with_name(f"{base.name}-{number}"), number + 1
+        return candidate
