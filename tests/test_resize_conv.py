@@ -73,17 +73,18 @@ def _bilinear_cases():
     for formulation in BILINEAR_FORMULATIONS:
         for factors in [(2, 2), (3, 3), (4, 4), (2, 3)]:
             for kernel in [(3, 3), (5, 5), (7, 7), (3, 5)]:
-                fits = _bilinear_formulation(*kernel, *factors) == "zero_frame"
+                fits = _bilinear_formulation(1, *kernel, *factors) == "zero_frame"
                 if formulation == "replicate" or fits:
                     yield formulation, factors, kernel
 
 
 def test_bilinear_dispatch():
-    """The zero-frame formulation wherever the kernel radius covers the blur radius, else replicate."""
-    assert _bilinear_formulation(3, 3, 2, 2) == "zero_frame"
-    assert _bilinear_formulation(3, 3, 3, 3) == "zero_frame"
-    assert _bilinear_formulation(3, 5, 4, 4) == "replicate"  # blur radius 2 > 3 // 2
-    assert _bilinear_formulation(5, 5, 4, 4) == "zero_frame"
+    """Zero-frame for few output channels where the kernel radius covers the blur radius, else replicate."""
+    assert _bilinear_formulation(3, 3, 3, 2, 2) == "zero_frame"
+    assert _bilinear_formulation(1, 3, 3, 3, 3) == "zero_frame"
+    assert _bilinear_formulation(64, 3, 3, 2, 2) == "replicate"
+    assert _bilinear_formulation(1, 3, 5, 4, 4) == "replicate"  # blur radius 2 > 3 // 2
+    assert _bilinear_formulation(1, 5, 5, 4, 4) == "zero_frame"
 
 
 @pytest.mark.parametrize("formulation,factors,kernel", list(_bilinear_cases()))
@@ -284,6 +285,23 @@ def test_torch_compile(mode, seeded):
     y_ref.sum().backward()
     torch.testing.assert_close(x.grad, x_ref.grad, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(weight_grad, layer.weight.grad, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("formulation", BILINEAR_FORMULATIONS)
+def test_each_bilinear_formulation_compiles(formulation, seeded):
+    """fullgraph AOTAutograd trace (the custom blur autograd.Function included) matches eager."""
+    seeded(13)
+    x = torch.randn(2, 3, 5, 4, requires_grad=True)
+    weight = torch.randn(4, 3, 3, 3, requires_grad=True)
+
+    def fn(x, weight):
+        return _bilinear(x, weight, None, 2, 2, formulation=formulation)
+
+    compiled = torch.compile(fn, backend="aot_eager", fullgraph=True)
+    grads = [torch.autograd.grad(f(x, weight).square().sum(), (x, weight)) for f in (compiled, fn)]
+    torch.testing.assert_close(compiled(x, weight), naive(x, weight, None, 2, "bilinear"), rtol=1e-5, atol=1e-5)
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_errors():
