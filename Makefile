@@ -33,7 +33,7 @@ run: install
 	$(VENV)/bin/upgan train
 
 test: install-test browser
-	TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q
+	UPGAN_SLOW_TESTS=1 TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

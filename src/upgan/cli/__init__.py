@@ -41,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"upgan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"upgan.cli.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"upgan.cli.{name}":
-                continue  # sub-command not present in this build
-            raise
-        module.register(sub)
+        importlib.import_module(f"upgan.cli.{name}").register(sub)
     return parser
 
 
