@@ -333,9 +333,23 @@ def _remove_replicated_border(out: torch.Tensor, x: torch.Tensor, weight: torch.
         share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, cols * out_h)
         shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * cols * out_h))
         targets += [pixels[:, :cols].T.reshape(-1), pixels[:, out_w - cols :].T.reshape(-1)]
-    # (N, C_out, H*sh, W*sw) -> (N, C_out, H*sh*W*sw): subtract every share at its pixels
-    flat = out.reshape(n, c_out, out_h * out_w).index_add(2, torch.cat(targets), torch.cat(shares, dim=2), alpha=-1)
-    return flat.reshape(n, c_out, out_h, out_w)  # (N, C_out, H*sh*W*sw) -> (N, C_out, H*sh, W*sw)
+    return _subtract_at(out, torch.cat(targets), torch.cat(shares, dim=2))
+
+
+def _subtract_at(out: torch.Tensor, pixels: torch.Tensor, shares: torch.Tensor) -> torch.Tensor:
+    """``out`` with ``shares[:, :, i]`` subtracted at flat pixel ``pixels[i]``, in ``out``'s memory format.
+
+    One out-of-place ``index_add`` (autograd then passes the output gradient through instead of
+    copying it per update). A channels_last ``out`` is flattened as ``(N, H*W, C)``, a view, so
+    neither it nor its gradient is copied into the other format.
+    """
+    n, c, h, w = out.shape
+    if _format_of(out) == torch.channels_last:
+        flat = out.permute(0, 2, 3, 1).reshape(n, h * w, c)  # (N, C, H, W) channels_last -> (N, H*W, C), a view
+        flat = flat.index_add(1, pixels, shares.transpose(1, 2), alpha=-1)
+        return flat.reshape(n, h, w, c).permute(0, 3, 1, 2)  # (N, H*W, C) -> (N, C, H, W), channels_last
+    flat = out.reshape(n, c, h * w).index_add(2, pixels, shares, alpha=-1)  # (N, C, H, W) -> (N, C, H*W)
+    return flat.reshape(n, c, h, w)  # (N, C, H*W) -> (N, C, H, W)
 
 
 def _edge_error(taps: list[float]) -> list[float]:
@@ -419,6 +433,4 @@ def _bilinear_zero_frame(
     share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, cols * out_h)
     shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * cols * out_h))
     targets += [pixels[:, :cols].T.reshape(-1), pixels[:, out_w - cols :].T.reshape(-1)]
-    # (N, C_out, H*sh, W*sw) -> (N, C_out, H*sh*W*sw): subtract every share at its pixels
-    flat = out.reshape(n, c_out, out_h * out_w).index_add(2, torch.cat(targets), torch.cat(shares, dim=2), alpha=-1)
-    return flat.reshape(n, c_out, out_h, out_w)  # (N, C_out, H*sh*W*sw) -> (N, C_out, H*sh, W*sw)
+    return _subtract_at(out, torch.cat(targets), torch.cat(shares, dim=2))
