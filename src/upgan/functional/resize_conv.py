@@ -16,9 +16,9 @@ input to the large output, so it can be folded into one operation on the small i
   convolution zero-pads the upsampled map. Two exact formulations, both O(perimeter) extra work:
 
   - "zero_frame" (applies when the kernel radius ``k // 2`` is at least the blur radius ``r``,
-    e.g. every ``k >= 3`` for ``s = 2``; used for few output channels): the transposed convolution runs on ``x`` itself with zero
-    padding and its output grown by ``r`` samples each side (no larger input, so no extra
-    multiply-adds), then the blur. This blurs the zero-extended nearest upsample where the
+    e.g. every ``k >= 3`` for ``s = 2``; used for few output channels): the transposed
+    convolution runs on ``x`` itself with zero padding and its output grown by ``r`` samples
+    each side (no padded input), then the blur. This blurs the zero-extended nearest upsample where the
     reference has the zero-padded *clamped* bilinear upsample; the two differ only on the
     ``2 r`` rows/columns around each edge, by fixed multiples of the (1-D upsampled) edge
     row/column of ``x``, so the error is one-dimensional convolutions of those lines.
