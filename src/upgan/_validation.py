@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 
-__all__ = ["check_int", "pair", "check_choice"]
+__all__ = ["check_int", "pair", "odd_pair", "check_choice"]
 
 
 def _is_int(value: object) -> bool:
@@ -104,3 +104,21 @@ def check_choice(value: object, name: str, allowed: Iterable[str]) -> str:
         listed = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"The `{name}` argument must be one of {listed}. Received {name}={value!r}")
     return value
+
+
+def odd_pair(value: object, name: str) -> tuple[int, int]:
+    """:func:`pair` for kernel sizes that must be odd (centred "same" convolutions).
+
+    >>> odd_pair(3, "kernel_size")
+    (3, 3)
+    >>> odd_pair((3, 4), "kernel_size")
+    Traceback (most recent call last):
+    ...
+    ValueError: The `kernel_size` argument must be an odd integer or a tuple of 2 odd integers. Received kernel_size=(3, 4)
+    """
+    values = pair(value, name)
+    if values[0] % 2 == 0 or values[1] % 2 == 0:
+        raise ValueError(
+            f"The `{name}` argument must be an odd integer or a tuple of 2 odd integers. Received {name}={value!r}"
+        )
+    return values

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from upgan._validation import check_choice, check_int, pair
+from upgan._validation import check_choice, check_int, odd_pair, pair
 
-__all__ = ["check_int", "pair", "check_choice", "check_nchw"]
+__all__ = ["check_int", "pair", "odd_pair", "check_choice", "check_nchw"]
 
 
 def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch.Tensor:

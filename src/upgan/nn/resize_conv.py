@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from upgan.functional._checks import check_choice, check_int, pair
+from upgan.functional._checks import check_choice, check_int, odd_pair, pair
 from upgan.functional.resize_conv import RESIZE_MODES, resize_conv2d
 from upgan.functional.subpixel import conv2d_init_
 
@@ -64,12 +64,7 @@ class ResizeConv2d(nn.Module):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels")
         self.out_channels = check_int(out_channels, "out_channels")
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        if self.kernel_size[0] % 2 == 0 or self.kernel_size[1] % 2 == 0:
-            raise ValueError(
-                f"The `kernel_size` argument must be an odd integer or a tuple of 2 odd integers. "
-                f"Received kernel_size={kernel_size!r}"
-            )
+        self.kernel_size = odd_pair(kernel_size, "kernel_size")
         self.scale_factor = pair(scale_factor, "scale_factor")
         self.mode = check_choice(mode, "mode", RESIZE_MODES)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *self.kernel_size))

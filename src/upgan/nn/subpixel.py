@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from upgan.functional._checks import check_int, pair
+from upgan.functional._checks import check_int, odd_pair
 from upgan.functional.subpixel import conv2d_init_, icnr_, subpixel_conv2d
 
 __all__ = ["SubPixelConv2d"]
@@ -58,12 +58,7 @@ class SubPixelConv2d(nn.Module):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels")
         self.out_channels = check_int(out_channels, "out_channels")
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        if self.kernel_size[0] % 2 == 0 or self.kernel_size[1] % 2 == 0:
-            raise ValueError(
-                f"The `kernel_size` argument must be an odd integer or a tuple of 2 odd integers. "
-                f"Received kernel_size={kernel_size!r}"
-            )
+        self.kernel_size = odd_pair(kernel_size, "kernel_size")
         self.scale_factor = check_int(scale_factor, "scale_factor")
         if not isinstance(icnr, bool):
             raise TypeError(f"The `icnr` argument must be True or False. Received icnr={icnr!r}")

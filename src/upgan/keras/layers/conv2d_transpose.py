@@ -9,8 +9,6 @@ import torch
 
 from upgan import functional, shapes
 from upgan.keras import _args
-from upgan.keras import activations as _activations
-from upgan.keras import initializers as _initializers
 from upgan.keras.layers import _layout
 from upgan.keras.layers.layer import Layer, Shape
 
@@ -103,13 +101,7 @@ class Conv2DTranspose(Layer):
                 "`strides > 1` is not supported together with `dilation_rate > 1`. "
                 f"Received strides={self.strides}, dilation_rate={self.dilation_rate}"
             )
-        self.activation = _activations.get(activation)
-        self.activation_name = activation
-        self.use_bias = bool(use_bias)
-        _initializers.get(kernel_initializer, "kernel_initializer")
-        _initializers.get(bias_initializer, "bias_initializer")
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self._set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: Shape) -> None:
         channels = _layout.split_shape(input_shape, self.data_format)[0]

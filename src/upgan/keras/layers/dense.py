@@ -9,8 +9,6 @@ import torch
 import torch.nn.functional as F
 
 from upgan.keras import _args
-from upgan.keras import activations as _activations
-from upgan.keras import initializers as _initializers
 from upgan.keras.layers.layer import Layer, Shape
 
 __all__ = ["Dense"]
@@ -59,13 +57,7 @@ class Dense(Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.units = _args.positive_int(units, "units")
-        self.activation = _activations.get(activation)
-        self.activation_name = activation
-        self.use_bias = bool(use_bias)
-        _initializers.get(kernel_initializer, "kernel_initializer")
-        _initializers.get(bias_initializer, "bias_initializer")
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self._set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: Shape) -> None:
         in_features = input_shape[-1]

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from upgan.keras import _args
+from upgan.keras import activations as _activations
 from upgan.keras import initializers as _initializers
 from upgan.keras.backend import to_snake_case, unique_name
 
@@ -166,6 +167,18 @@ class Layer(torch.nn.Module):
         return self.call(x)
 
     # -- weights -----------------------------------------------------------------------
+
+    def _set_kernel_options(
+        self, activation: object, use_bias: object, kernel_initializer: str, bias_initializer: str
+    ) -> None:
+        """Store the options Dense and the convolutions share, rejecting unknown names now, not at build."""
+        self.activation = _activations.get(activation)
+        self.activation_name = activation
+        self.use_bias = bool(use_bias)
+        _initializers.get(kernel_initializer, "kernel_initializer")
+        _initializers.get(bias_initializer, "bias_initializer")
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
 
     def add_weight(
         self,
