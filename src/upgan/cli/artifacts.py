@@ -86,14 +86,7 @@ def _overlap(args: argparse.Namespace) -> int:
     ax.set_title(f"k={k}, s={s}: {verdict.split(' (')[0]}", fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="kernel taps")
     fig.tight_layout()
-    try:
-        fig.savefig(out, dpi=110)
-    except OSError as err:
-        raise CliError(f"cannot write {out}: {err}") from err
-    finally:
-        plt.close(fig)
-    print(f"Wrote {out}")
-    return 0
+    return _save(fig, out, dpi=110)
 
 
 def _run_dir(args: argparse.Namespace) -> int:
@@ -170,8 +163,15 @@ def _run_dir(args: argparse.Namespace) -> int:
     fig.suptitle(f"{generator.upsample}: checkerboard score {score:.2f}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     out = args.out or str(Path(args.run_dir) / "phases.png")
+    return _save(fig, out, dpi=100)
+
+
+def _save(fig, out: str, dpi: int) -> int:
+    """Write ``fig`` to ``out`` (an unwritable path is a CLI error) and close it."""
+    import matplotlib.pyplot as plt
+
     try:
-        fig.savefig(out, dpi=100)
+        fig.savefig(out, dpi=dpi)
     except OSError as err:
         raise CliError(f"cannot write {out}: {err}") from err
     finally:
