@@ -75,3 +75,12 @@ def shape_tuple(value: object, arg: str) -> tuple[int | None, ...]:
             f"Received {arg}={value!r}"
         )
     return tuple(None if v is None else int(v) for v in value)
+
+
+def strides_and_dilation(strides: tuple[int, ...], dilation_rate: tuple[int, ...]) -> None:
+    """Refuse strides > 1 together with dilation_rate > 1, as Keras's convolutions do."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(
+            "`strides > 1` is not supported together with `dilation_rate > 1`. "
+            f"Received strides={strides}, dilation_rate={dilation_rate}"
+        )

@@ -85,11 +85,7 @@ class Conv2D(Layer):
                 "The `filters` argument must be divisible by `groups`. "
                 f"Received filters={self.filters}, groups={self.groups}"
             )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` is not supported together with `dilation_rate > 1`. "
-                f"Received strides={self.strides}, dilation_rate={self.dilation_rate}"
-            )
+        _args.strides_and_dilation(self.strides, self.dilation_rate)
         self._set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: Shape) -> None:
