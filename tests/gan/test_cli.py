@@ -43,6 +43,15 @@ def test_train_then_resume_with_only_the_budget(trained_run, capsys):
     assert "Run folder:" in capsys.readouterr().out
 
 
+def test_discriminator_hidden_layer_flag(trained_run, tmp_path):
+    _, settings = trained_run
+    assert json.loads((trained_run[0] / "config.json").read_text())["d_hidden"] == 128  # the default
+    assert "dense.bias" in load_checkpoint(trained_run[0] / "checkpoint.pt")["discriminator"]
+    out = tmp_path / "plain"
+    assert main(["train", *_flags(settings), "--d-hidden", "0", "--max-steps", "1", "--out", str(out), "--quiet"]) == 0
+    assert "dense.bias" not in load_checkpoint(out / "checkpoint.pt")["discriminator"]
+
+
 def test_train_refuses_existing_run(trained_run, capsys):
     out, settings = trained_run
     assert main(["train", *_flags(settings), "--max-steps", "1", "--out", str(out)]) == 2

@@ -81,12 +81,29 @@ def test_discriminator_errors():
         Discriminator(width=-2)
 
 
+def test_discriminator_hidden_layer():
+    torch.manual_seed(4)
+    x = torch.randn(5, 1, 12, 12)
+    plain, deep = Discriminator((1, 12, 12), 3, hidden=0), Discriminator((1, 12, 12), 3, hidden=7)
+    assert [n for n, _ in plain.named_children()] == ["down1", "act1", "flatten", "logit", "squeeze"]
+    assert [n for n, _ in deep.named_children()] == ["down1", "act1", "flatten", "dense", "act2", "logit", "squeeze"]
+    assert tuple(deep.dense.weight.shape) == (7, 3 * 6 * 6) and tuple(deep.logit.weight.shape) == (1, 7)
+    # The same computation written out: conv, LeakyReLU, dense, LeakyReLU, linear (weights as normalised).
+    deep.eval()
+    h = F.leaky_relu(F.conv2d(x, deep.down1.weight, deep.down1.bias, stride=2, padding=1), 0.2).flatten(1)
+    h = F.leaky_relu(F.linear(h, deep.dense.weight, deep.dense.bias), 0.2)
+    torch.testing.assert_close(deep(x), F.linear(h, deep.logit.weight, deep.logit.bias).flatten())
+    assert deep.config()["hidden"] == 7 and Discriminator(**deep.config()).dense.out_features == 7
+    with pytest.raises(ValueError, match="The `hidden` argument must be an integer >= 0. Received hidden=-1"):
+        Discriminator(hidden=-1)
+
+
 def test_spectral_norm_bounds_every_layer():
     torch.manual_seed(2)
     d = Discriminator((1, 12, 12), width=3)
-    for _ in range(30):  # power iteration converges over forward passes in train mode
+    for _ in range(200):  # power iteration converges over forward passes in train mode
         d(torch.randn(4, 1, 12, 12))
-    for name in ("down1", "logit"):  # 12 = 6 * 2: one stage
+    for name in ("down1", "dense", "logit"):  # 12 = 6 * 2: one stage
         w = getattr(d, name).weight
         sigma = torch.linalg.matrix_norm(w.detach().flatten(1), ord=2)
         assert sigma.item() == pytest.approx(1.0, abs=1e-3), name

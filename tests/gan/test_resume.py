@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 import torch
 
+from upgan.cli import main
 from upgan.gan import CheckpointError, TrainConfig, train
 from upgan.gan.checkpoint import load_checkpoint
 from upgan.gan.train import TrainingDiverged
@@ -83,6 +85,28 @@ def test_resume_refuses_changed_settings(reference_runs, tmp_path):
     train(TrainConfig(out=str(tmp_path), max_steps=1, **settings), progress=False)
     with pytest.raises(CheckpointError, match=r"settings differ from the run's \(lr: run has 0.0002, given 0.001\)"):
         train(TrainConfig(out=str(tmp_path), max_steps=2, resume=True, **{**settings, "lr": 1e-3}), progress=False)
+
+
+def test_resume_a_run_saved_before_d_hidden_existed(reference_runs, tmp_path):
+    # Runs written before the discriminator's hidden layer had no ``d_hidden`` key and no such layer:
+    # resuming one (through train() or the CLI, which reads config.json) rebuilds that architecture.
+    _, settings = reference_runs["bce"]
+    train(TrainConfig(out=str(tmp_path), max_steps=2, d_hidden=0, **settings), progress=False)
+    path, config_path = tmp_path / "checkpoint.pt", tmp_path / "config.json"
+    state = load_checkpoint(path)
+    del state["config"]["d_hidden"]
+    torch.save(state, path)
+    saved = json.loads(config_path.read_text())
+    del saved["d_hidden"]
+    config_path.write_text(json.dumps(saved))
+    train(TrainConfig(out=str(tmp_path), max_steps=3, resume=True, d_hidden=0, **settings), progress=False)
+    assert load_checkpoint(path)["step"] == 3
+    config_path.write_text(json.dumps(saved))
+    assert main(["train", "--out", str(tmp_path), "--resume", "--max-steps", "4", "--quiet"]) == 0
+    assert load_checkpoint(path)["step"] == 4
+    assert "dense.bias" not in load_checkpoint(path)["discriminator"]
+    with pytest.raises(CheckpointError, match=r"d_hidden: run has 0, given 128"):
+        train(TrainConfig(out=str(tmp_path), max_steps=5, resume=True, **settings), progress=False)
 
 
 def test_resume_without_checkpoint(tmp_path, tiny_settings):

@@ -36,6 +36,7 @@ def register(subparsers) -> None:
     a("--latent-dim", type=int, help="length of the noise vector (default 100)")
     a("--width", type=int, help="generator width: channels of its last feature map (default 32)")
     a("--d-width", type=int, help="discriminator width: channels of its first stage (default 64)")
+    a("--d-hidden", type=int, help="units of the discriminator's hidden dense layer; 0 = none (default 128)")
     a("--lr", type=float, help="Adam learning rate of both networks (default 2e-4)")
     a("--beta1", type=float, help="Adam beta1 (default 0.5)")
     a("--beta2", type=float, help="Adam beta2 (default 0.999)")
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         if config.resume:
             saved_path = config.run_dir() / "config.json"
             if saved_path.is_file():
-                saved = json.loads(saved_path.read_text())
+                saved = TrainConfig.from_saved(json.loads(saved_path.read_text())).to_dict()
                 config = TrainConfig.from_dict({**saved, **given})
         run_dir = train(config, progress=not getattr(args, "quiet", False))
     except (TypeError, ValueError, DatasetError, CheckpointError, RunExistsError, TrainingDiverged) as err:

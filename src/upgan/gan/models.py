@@ -173,7 +173,12 @@ class Discriminator(nn.Sequential):
     """DCGAN-style discriminator mirroring :class:`Generator`: stride-2 convolutions down to the base map.
 
     Each stage is a 4x4 stride-2 convolution (padding 1, halving the size) and
-    LeakyReLU(0.2); the channels go ``width, 2*width, ...``; a linear layer gives one logit.
+    LeakyReLU(0.2); the channels go ``width, 2*width, ...``. A hidden dense layer of ``hidden``
+    units with LeakyReLU(0.2) (as in InfoGAN's MNIST discriminator; ``hidden=0`` leaves it out)
+    and a linear layer give one logit. Without the hidden layer the logit is a sum of
+    local patch scores, which judges strokes but not whole digits: on the bundled digits
+    the generator then makes too few 4s and too many 9s and 7s (measured with the digit
+    classifier; the hidden layer brings every class to 7-13%).
     With ``spectral_norm`` every layer's weight is divided by its largest singular value
     (Miyato et al. 2018), which keeps the discriminator's gradients bounded. With
     ``minibatch_std`` a :class:`MinibatchStdDev` channel is added before the last layer.
@@ -183,6 +188,7 @@ class Discriminator(nn.Sequential):
         width: channels of the first stage. Default 64.
         spectral_norm: wrap each layer in spectral normalisation. Default True.
         minibatch_std: add the minibatch standard-deviation channel. Default False.
+        hidden: units of the hidden dense layer; 0 for none. Default 128.
 
     Shape:
         (N, C, H, W) -> (N,) logits.
@@ -201,10 +207,12 @@ class Discriminator(nn.Sequential):
         width: int = 64,
         spectral_norm: bool = True,
         minibatch_std: bool = False,
+        hidden: int = 128,
     ) -> None:
         super().__init__()
         self.image_shape = _check_image_shape(image_shape)
         self.width = check_int(width, "width")
+        self.hidden = check_int(hidden, "hidden", minimum=0)
         for name, value in (("spectral_norm", spectral_norm), ("minibatch_std", minibatch_std)):
             if not isinstance(value, bool):
                 raise TypeError(f"The `{name}` argument must be a bool. Received {name}={value!r}")
@@ -222,7 +230,12 @@ class Discriminator(nn.Sequential):
             self.add_module("stddev", MinibatchStdDev())
             c_in += 1
         self.add_module("flatten", nn.Flatten())  # (N, c, base, base) -> (N, c*base*base)
-        self.add_module("logit", wrap(nn.Linear(c_in * base * base, 1)))
+        features = c_in * base * base
+        if self.hidden:
+            self.add_module("dense", wrap(nn.Linear(features, self.hidden)))
+            self.add_module(f"act{n_stages + 1}", nn.LeakyReLU(0.2))
+            features = self.hidden
+        self.add_module("logit", wrap(nn.Linear(features, 1)))
         self.add_module("squeeze", nn.Flatten(0))  # (N, 1) -> (N,)
 
     def config(self) -> dict:
@@ -232,6 +245,7 @@ class Discriminator(nn.Sequential):
             "width": self.width,
             "spectral_norm": self.spectral_norm,
             "minibatch_std": self.minibatch_std,
+            "hidden": self.hidden,
         }
 
     def summary(self, print_fn: Callable[[str], object] | None = print) -> str:

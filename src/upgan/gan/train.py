@@ -61,7 +61,7 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
     existing = [name for name in _RUN_FILES if (run_dir / name).exists()]
     if config.resume:
         state = load_checkpoint(run_dir / CHECKPOINT)
-        saved = TrainConfig.from_dict(state["config"]).to_dict()
+        saved = TrainConfig.from_saved(state["config"]).to_dict()
         wanted = config.to_dict()
         changed = [k for k in saved if k not in RESUMABLE_CHANGES and saved[k] != wanted[k]]
         if changed:
@@ -211,7 +211,9 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
     # ---- models: identical initial weights on every rank (same seed)
     torch.manual_seed(config.seed)
     generator = Generator(config.latent_dim, dataset.image_shape, config.upsample, config.width)
-    discriminator = Discriminator(dataset.image_shape, config.d_width, config.spectral_norm, config.minibatch_std)
+    discriminator = Discriminator(
+        dataset.image_shape, config.d_width, config.spectral_norm, config.minibatch_std, config.d_hidden
+    )
     generator.to(ctx.device)
     discriminator.to(ctx.device)
     ema = make_ema(generator) if config.ema > 0 else None
