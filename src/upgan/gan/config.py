@@ -31,7 +31,7 @@ class TrainConfig:
     The defaults are the recipe chosen by measurement on the bundled digits (mnist5k): batch
     32, generator width 32, discriminator width 64 with spectral norm, DiffAugment
     translation, an EMA of the generator for samples, bf16 autocast where the CPU has it,
-    40 epochs (6,240 steps, about 3 minutes of two quiet CPU cores). Against a plain
+    40 epochs (6,240 steps, 3-4 minutes of two quiet CPU cores). Against a plain
     DCGAN at the same budget, the wider discriminator and the smaller batch helped most, and
     the discriminator's hidden dense layer balanced the digit classes.
 
