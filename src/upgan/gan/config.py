@@ -16,11 +16,11 @@ LOSSES = ("bce", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda")
 AUGMENTS = ("none", "translation", "cutout", "translation,cutout")
 
-# Fields that may differ between a run and its resumption: the budget and where it runs.
 # Fields added after the first release, with the value that reproduces runs saved before them
 # (their config.json lacks the key): d_hidden 0 = no hidden layer in the discriminator.
 _ADDED_LATER = {"d_hidden": 0}
 
+# Fields that may differ between a run and its resumption: the budget and where it runs.
 RESUMABLE_CHANGES = ("epochs", "max_steps", "device", "num_workers", "threads", "resume", "force", "out")
 
 
