@@ -9,6 +9,7 @@ import torch
 from upgan.metrics.classifier import (
     DigitClassifier,
     digit_quality,
+    digit_quality_draws,
     load_classifier,
     stratified_split,
 )
@@ -143,6 +144,30 @@ def test_digit_quality_pass_and_fail_cases():
     q = digit_quality(_indexed(100), classifier=_FixedLogits(torch.zeros(100, 10)))
     assert q["confident_fraction"] == 0.0 and q["class_fractions"] == [0.0] * 10
     assert not q["passes"]
+
+
+def test_digit_quality_draws_counts_each_draw():
+    # Three draws of 100 (+ 40 left over): balanced (passes), one class only (fails), 55% confident (fails).
+    logits = torch.zeros(340, 10)
+    for i in range(70):
+        logits[i, i % 10] = 20.0
+    logits[100:170, 3] = 20.0
+    for i in range(200, 255):
+        logits[i, i % 10] = 20.0
+    logits[300:, 0] = 20.0  # the leftover: not scored
+    d = digit_quality_draws(_indexed(340), classifier=_FixedLogits(logits))
+    assert d == {"draws": 3, "draw_size": 100, "passed": 1, "confident_min": 0.55, "confident_max": 0.7}
+    per_draw = [digit_quality(_indexed(340)[i : i + 100], classifier=_FixedLogits(logits)) for i in (0, 100, 200)]
+    assert [q["passes"] for q in per_draw] == [True, False, False]
+    d = digit_quality_draws(_indexed(340), draw_size=170, classifier=_FixedLogits(logits))
+    assert (d["draws"], d["draw_size"]) == (2, 170)
+
+
+def test_digit_quality_draws_errors():
+    with pytest.raises(ValueError, match=r"The `draw_size` argument must be a positive integer\. Received draw_size=0"):
+        digit_quality_draws(_indexed(10), draw_size=0)
+    with pytest.raises(ValueError, match=r"must hold at least draw_size=100 images\. Received 99"):
+        digit_quality_draws(_indexed(99))
 
 
 def test_digit_quality_real_digits_pass(mnist5k, net):

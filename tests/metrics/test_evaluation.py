@@ -81,8 +81,17 @@ def test_cli_evaluate_writes_metrics_json(tmp_path, capsys):
     assert metrics["n"] == 60 and metrics["features"] == "classifier"
     assert set(metrics["generated"]) == set(metrics["baseline"]) == set(SCORES) | {"kid_std"}
     assert metrics["digit_quality"]["n"] == 60 and not metrics["digit_quality"]["passes"]
+    assert "digit_quality_draws" not in metrics  # fewer than 100 images: no draw
     for key in SCORES:
         assert f"{metrics['baseline'][key]:.4g}"[:4] in out
+
+
+def test_cli_evaluate_scores_draws_of_100(tmp_path, capsys):
+    run = _run_dir(tmp_path)
+    assert main(["evaluate", str(run), "--n", "250"]) == 0
+    draws = json.loads((run / "metrics.json").read_text())["digit_quality_draws"]
+    assert draws["draws"] == 2 and draws["draw_size"] == 100 and draws["passed"] == 0  # an untrained generator
+    assert "on 2 separate draws of 100: 0 meet the bar" in capsys.readouterr().out
 
 
 def test_cli_evaluate_random_features(tmp_path, capsys):

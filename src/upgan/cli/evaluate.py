@@ -63,5 +63,11 @@ def run(args: argparse.Namespace) -> int:
             f"{q['n_classes_present']}/10 classes >= 3%, largest class {q['max_class_fraction']:.0%} "
             f"({'passes' if q['passes'] else 'fails'} the 60% / 3% / 20% bar)"
         )
+    if "digit_quality_draws" in metrics:
+        d = metrics["digit_quality_draws"]
+        print(
+            f"on {d['draws']} separate draws of {d['draw_size']}: {d['passed']} meet the bar "
+            f"(confident {d['confident_min']:.0%} to {d['confident_max']:.0%})"
+        )
     print(f"Wrote {out}")
     return 0

@@ -227,7 +227,9 @@ def evaluate_run(
 
     ``n`` is capped at half the dataset (the baseline needs two disjoint halves); the
     metrics say so under ``"n_requested"``. For 1x28x28 images the digit classifier's
-    :func:`~upgan.metrics.classifier.digit_quality` is added under ``"digit_quality"``.
+    :func:`~upgan.metrics.classifier.digit_quality` is added under ``"digit_quality"``, and
+    the same bar on separate draws of 100 (:func:`~upgan.metrics.classifier.digit_quality_draws`)
+    under ``"digit_quality_draws"`` when ``n >= 100``.
 
     Args:
         run_dir: a folder written by ``upgan train``.
@@ -261,9 +263,12 @@ def evaluate_run(
     )
     metrics = {"run_dir": str(run_dir), "dataset": data.name, "n_requested": n, **metrics}
     if tuple(fake.shape[1:]) == (1, 28, 28):
-        from upgan.metrics.classifier import digit_quality
+        from upgan.metrics.classifier import digit_quality, digit_quality_draws, load_classifier
 
-        metrics["digit_quality"] = digit_quality(fake.clamp(-1, 1))
+        net = load_classifier("mnist5k")
+        metrics["digit_quality"] = digit_quality(fake.clamp(-1, 1), classifier=net)
+        if len(fake) >= 100:
+            metrics["digit_quality_draws"] = digit_quality_draws(fake.clamp(-1, 1), classifier=net)
     return RunEvaluation(metrics=metrics, fake=fake, real=data.images, generator=generator, config=config)
 
 
