@@ -166,8 +166,10 @@ def test_digit_quality_draws_counts_each_draw():
 def test_digit_quality_draws_errors():
     with pytest.raises(ValueError, match=r"The `draw_size` argument must be a positive integer\. Received draw_size=0"):
         digit_quality_draws(_indexed(10), draw_size=0)
-    with pytest.raises(ValueError, match=r"must hold at least draw_size=100 images\. Received 99"):
+    with pytest.raises(ValueError, match=r"shape \(N, 1, 28, 28\) with N >= 100 .* Received images of shape \(99, 1, 28, 28\)"):
         digit_quality_draws(_indexed(99))
+    with pytest.raises(ValueError, match=r"Received images of shape list"):
+        digit_quality_draws([0.0] * 100)
 
 
 def test_digit_quality_real_digits_pass(mnist5k, net):

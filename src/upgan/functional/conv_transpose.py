@@ -96,29 +96,10 @@ def conv_transpose2d(
     # when that is >= 0, else one more element computed at the end and sliced off.
     torch_padding = (crops[0][0], crops[1][0])
     torch_output_padding = (max(crops[0][0] - crops[0][1], 0), max(crops[1][0] - crops[1][1], 0))
-    y = _conv_transpose2d_core(x, weight, bias, stride, torch_padding, torch_output_padding, dilation, groups)
+    y = conv_transpose2d_fast(x, weight, bias, stride, torch_padding, torch_output_padding, dilation, groups)
     if tuple(y.shape[2:]) != tuple(out_size):
         y = y[:, :, : out_size[0], : out_size[1]]  # (N, C_out, H_out, W_out)
     return y
-
-
-def _conv_transpose2d_core(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    bias: torch.Tensor | None,
-    stride: Pair,
-    padding: Pair,
-    output_padding: Pair,
-    dilation: Pair,
-    groups: int,
-) -> torch.Tensor:
-    """The transposed convolution itself, with ``torch.nn.functional.conv_transpose2d``'s meaning.
-
-    Every argument is already checked: integer pairs, ``output_padding < max(stride, dilation)``.
-    This is the one place that computes a transposed convolution in upgan; it takes the fastest
-    exact path for the configuration and device (see :mod:`upgan.functional._fast_conv_transpose`).
-    """
-    return conv_transpose2d_fast(x, weight, bias, stride, padding, output_padding, dilation, groups)
 
 
 def _conv_transpose_args(

@@ -162,6 +162,19 @@ def stratified_split(
     return train, heldout
 
 
+def _check_digit_images(images: object, minimum: int = 1) -> None:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (
+        1,
+        28,
+        28,
+    ) or images.shape[0] < minimum:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(
+            f"The `images` argument must be a tensor of shape (N, 1, 28, 28) with N >= {minimum} "
+            f"and values in [-1, 1]. Received images of shape {shape}"
+        )
+
+
 @torch.no_grad()
 def digit_quality(
     images: torch.Tensor,
@@ -202,16 +215,7 @@ def digit_quality(
         >>> sorted(q), len(q["class_fractions"])
         (['class_fractions', 'confident_fraction', 'max_class_fraction', 'n', 'n_classes_present', 'passes'], 10)
     """
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (
-        1,
-        28,
-        28,
-    ) or images.shape[0] < 1:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(
-            "The `images` argument must be a tensor of shape (N, 1, 28, 28) with N >= 1 "
-            f"and values in [-1, 1]. Received images of shape {shape}"
-        )
+    _check_digit_images(images)
     if not 0.0 <= threshold < 1.0:
         raise ValueError(
             f"The `threshold` argument must be in [0, 1). Received threshold={threshold}"
@@ -266,8 +270,8 @@ def digit_quality_draws(
         ``confident_min`` / ``confident_max`` (the range of the draws' confident fractions).
 
     Raises:
-        ValueError: ``draw_size`` is not a positive integer, there are fewer than
-            ``draw_size`` images, or as :func:`digit_quality`.
+        ValueError: ``draw_size`` is not a positive integer, or ``images`` is not
+            (N, 1, 28, 28) with N >= ``draw_size``.
 
     >>> d = digit_quality_draws(torch.full((250, 1, 28, 28), -1.0))
     >>> d["draws"], d["draw_size"], d["passed"]
@@ -275,11 +279,8 @@ def digit_quality_draws(
     """
     if isinstance(draw_size, bool) or not isinstance(draw_size, int) or draw_size < 1:
         raise ValueError(f"The `draw_size` argument must be a positive integer. Received draw_size={draw_size!r}")
-    n = images.shape[0] if isinstance(images, torch.Tensor) and images.dim() == 4 else 0
-    if n < draw_size:
-        raise ValueError(
-            f"The `images` argument must hold at least draw_size={draw_size} images. Received {n}"
-        )
+    _check_digit_images(images, minimum=draw_size)
+    n = images.shape[0]
     net = classifier if classifier is not None else load_classifier("mnist5k")
     scores = [
         digit_quality(images[i : i + draw_size], threshold, classifier=net)
