@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from upgan.functional import resize_conv2d
-from upgan.functional.resize_conv import BILINEAR_FORMULATIONS, _bilinear, _bilinear_formulation
+from upgan.functional.resize_conv import BILINEAR_FORMULATIONS, _bilinear, _bilinear_formulation, _formulation_applies
 from upgan.nn import ResizeConv2d
 
 MODES = ("nearest", "bilinear")
@@ -68,23 +68,38 @@ def test_forward_equals_naive_on_every_small_size(mode, factor, kernel_size, see
         torch.testing.assert_close(got, naive(x, weight, bias, factor, mode), rtol=1e-12, atol=1e-12)
 
 
+SIZES = [(s, s) for s in range(1, 10)] + [(1, 4), (5, 2), (3, 8), (7, 1), (2, 6)]
+
+
 def _bilinear_cases():
-    """(formulation, factors, kernel shape) for every formulation where it applies."""
+    """(formulation, factors, kernel shape) for every formulation that applies to some size."""
     for formulation in BILINEAR_FORMULATIONS:
         for factors in [(2, 2), (3, 3), (4, 4), (2, 3)]:
             for kernel in [(3, 3), (5, 5), (7, 7), (3, 5)]:
-                fits = _bilinear_formulation(1, *kernel, *factors) == "zero_frame"
-                if formulation == "replicate" or fits:
+                if any(_formulation_applies(formulation, *kernel, *factors, h, w) for h, w in SIZES):
                     yield formulation, factors, kernel
 
 
 def test_bilinear_dispatch():
-    """Zero-frame for few output channels where the kernel radius covers the blur radius, else replicate."""
-    assert _bilinear_formulation(3, 3, 3, 2, 2) == "zero_frame"
-    assert _bilinear_formulation(1, 3, 3, 3, 3) == "zero_frame"
-    assert _bilinear_formulation(64, 3, 3, 2, 2) == "replicate"
-    assert _bilinear_formulation(1, 3, 5, 4, 4) == "replicate"  # blur radius 2 > 3 // 2
-    assert _bilinear_formulation(1, 5, 5, 4, 4) == "zero_frame"
+    """Frame for x2 and 3x3 on 2x2 and larger, else zero-frame for few output channels where the
+    kernel radius covers the blur radius, else replicate."""
+    assert _bilinear_formulation(256, 3, 3, 2, 2, 4, 4) == "frame"
+    assert _bilinear_formulation(1, 3, 3, 2, 2, 2, 9) == "frame"
+    assert _bilinear_formulation(3, 3, 3, 2, 2, 1, 5) == "zero_frame"  # a single row: no frame
+    assert _bilinear_formulation(64, 3, 3, 2, 2, 1, 5) == "replicate"
+    assert _bilinear_formulation(1, 3, 3, 3, 3, 8, 8) == "zero_frame"
+    assert _bilinear_formulation(64, 5, 5, 2, 2, 8, 8) == "replicate"
+    assert _bilinear_formulation(1, 3, 5, 4, 4, 8, 8) == "replicate"  # blur radius 2 > 3 // 2
+    assert _bilinear_formulation(1, 5, 5, 4, 4, 8, 8) == "zero_frame"
+    assert _formulation_applies("frame", 3, 3, 2, 2, 2, 2)
+    assert not _formulation_applies("frame", 3, 5, 2, 2, 8, 8)
+    assert not _formulation_applies("frame", 3, 3, 2, 3, 8, 8)
+
+
+def test_forcing_a_formulation_that_does_not_apply_is_an_error():
+    x, weight = torch.zeros(1, 2, 1, 4), torch.zeros(3, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"formulation 'frame' does not apply to kernel \(3, 3\), scale factor \(2, 2\) and input size \(1, 4\)"):
+        _bilinear(x, weight, None, 2, 2, formulation="frame")
 
 
 @pytest.mark.parametrize("formulation,factors,kernel", list(_bilinear_cases()))
@@ -93,14 +108,21 @@ def test_each_bilinear_formulation_equals_naive(formulation, factors, kernel, se
     seeded(sum(factors) * 10 + sum(kernel))
     weight = torch.randn(3, 2, *kernel, dtype=torch.float64)
     bias = torch.randn(3, dtype=torch.float64)
-    for h, w in [(s, s) for s in range(1, 10)] + [(1, 4), (5, 2), (3, 8), (7, 1)]:
+    for h, w in SIZES:
+        if not _formulation_applies(formulation, *kernel, *factors, h, w):
+            continue
         x = torch.randn(2, 2, h, w, dtype=torch.float64)
         got = _bilinear(x, weight, bias, *factors, formulation=formulation)
         torch.testing.assert_close(got, naive(x, weight, bias, factors, "bilinear"), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("formulation", BILINEAR_FORMULATIONS)
-@pytest.mark.parametrize("factors,kernel,size", [((2, 2), (3, 3), (3, 2)), ((3, 2), (3, 5), (1, 2)), ((2, 2), (5, 3), (2, 3))])
+GRADCHECK_CASES = [((2, 2), (3, 3), (3, 2)), ((2, 2), (3, 3), (4, 5)), ((3, 2), (3, 5), (1, 2)), ((2, 2), (5, 3), (2, 3))]
+
+
+@pytest.mark.parametrize(
+    "formulation,factors,kernel,size",
+    [(f, *case) for f in BILINEAR_FORMULATIONS for case in GRADCHECK_CASES if _formulation_applies(f, *case[1], *case[0], *case[2])],
+)
 def test_each_bilinear_formulation_gradcheck(formulation, factors, kernel, size, seeded):
     seeded(8)
     x = torch.randn(1, 2, *size, dtype=torch.float64, requires_grad=True)

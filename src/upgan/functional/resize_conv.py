@@ -13,7 +13,7 @@ input to the large output, so it can be folded into one operation on the small i
   convolutions commute, so ``conv_w(bilinear(x)) = blur(conv_w(nearest(x)))``: the nearest
   transposed convolution above (4 multiply-adds per output for ``s = 2, k = 3`` instead of 9),
   then a per-channel blur. The borders need care: bilinear clamps at the edges, the reference
-  convolution zero-pads the upsampled map. Two exact formulations, both O(perimeter) extra work:
+  convolution zero-pads the upsampled map. Three exact formulations, all O(perimeter) extra work:
 
   - "zero_frame" (applies when the kernel radius ``k // 2`` is at least the blur radius ``r``,
     e.g. every ``k >= 3`` for ``s = 2``; used for few output channels): the transposed
@@ -27,6 +27,12 @@ input to the large output, so it can be folded into one operation on the small i
     reference lives in the ``k // 2`` outer rows and columns and is removed there the same way.
     Its input is a ring of samples larger, which costs ``((H + 2) / H)^2`` more on small maps,
     but its correction is ``r`` rows per edge thinner.
+  - "frame" (``s = 2`` on both axes, a 3x3 kernel, ``H, W >= 2``: the default layer): the
+    transposed convolution and the blur with plain zero padding, then the two outer rows and
+    columns corrected in closed form from the edge lines of ``x``
+    (:mod:`upgan.functional._bilinear_frame`). It needs no grown output and no padded input,
+    and its border work is half that of the others; 1.2-1.8x faster than "replicate" /
+    "zero_frame" on the benchmark stages (forward + backward, torch 2.13, 2-core CPU).
 
 The folded kernels are built from ``weight`` with differentiable tensor operations, so
 autograd gives the weight gradient.
@@ -37,6 +43,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from upgan.functional._bilinear_frame import bilinear_from_nearest, frame_applies
 from upgan.functional._checks import check_choice, check_nchw, pair
 from upgan.functional._fast_conv_transpose import conv_transpose2d_fast
 
@@ -197,11 +204,21 @@ def _blur_taps(factor: int) -> list[float]:
     return [1 / (2 * factor)] + [1 / factor] * (factor - 1) + [1 / (2 * factor)]
 
 
-BILINEAR_FORMULATIONS = ("zero_frame", "replicate")
+BILINEAR_FORMULATIONS = ("frame", "zero_frame", "replicate")
 
 
-def _bilinear_formulation(c_out: int, kh: int, kw: int, sh: int, sw: int) -> str:
-    """The faster exact formulation for this shape: "zero_frame" for few output channels.
+def _formulation_applies(formulation: str, kh: int, kw: int, sh: int, sw: int, h: int, w: int) -> bool:
+    """Whether ``formulation`` is exact for this kernel, factor and input size (module docstring)."""
+    if formulation == "frame":
+        return frame_applies(kh, kw, sh, sw, h, w)
+    if formulation == "zero_frame":
+        return kh // 2 >= len(_blur_taps(sh)) // 2 and kw // 2 >= len(_blur_taps(sw)) // 2
+    return True
+
+
+def _bilinear_formulation(c_out: int, kh: int, kw: int, sh: int, sw: int, h: int, w: int) -> str:
+    """The faster exact formulation for this shape: "frame" where it applies, else "zero_frame" for
+    few output channels, else "replicate".
 
     "zero_frame" needs the kernel radius to cover the blur radius on both axes (its output is
     the transposed convolution's with the padding reduced by the blur radius). Its border
@@ -211,7 +228,9 @@ def _bilinear_formulation(c_out: int, kh: int, kw: int, sh: int, sw: int) -> str
     "zero_frame" is 1.2-1.4x faster with 1 and 3 output channels (14->28, 32->64), "replicate"
     0-10% faster with 64 to 256.
     """
-    fits = kh // 2 >= len(_blur_taps(sh)) // 2 and kw // 2 >= len(_blur_taps(sw)) // 2
+    if frame_applies(kh, kw, sh, sw, h, w):
+        return "frame"
+    fits = _formulation_applies("zero_frame", kh, kw, sh, sw, h, w)
     return "zero_frame" if fits and c_out <= 16 else "replicate"
 
 
@@ -220,11 +239,20 @@ def _bilinear(
 ) -> torch.Tensor:
     """Bilinear upsample + 'same' conv; ``formulation`` None picks one (tests force each)."""
     c_out, c_in, kh, kw = weight.shape
+    h, w = x.shape[2], x.shape[3]
+    if formulation is not None and not _formulation_applies(formulation, kh, kw, sh, sw, h, w):
+        raise ValueError(
+            f"The bilinear formulation {formulation!r} does not apply to kernel {(kh, kw)}, "
+            f"scale factor {(sh, sw)} and input size {(h, w)}"
+        )
     if kh == 1 and kw == 1:
         # A 1x1 convolution commutes with interpolation (its rows sum to 1, so the bias too):
         # convolve the small input, then interpolate the result, which *is* the output.
         return F.interpolate(F.conv2d(x, weight, bias), scale_factor=(sh, sw), mode="bilinear", align_corners=False)
-    if (formulation or _bilinear_formulation(c_out, kh, kw, sh, sw)) == "zero_frame":
+    formulation = formulation or _bilinear_formulation(c_out, kh, kw, sh, sw, h, w)
+    if formulation == "frame":
+        return bilinear_from_nearest(x, _nearest(x, weight, None, 2, 2), weight, bias)
+    if formulation == "zero_frame":
         return _bilinear_zero_frame(x, weight, bias, sh, sw)
     return _bilinear_replicate(x, weight, bias, sh, sw)
 
