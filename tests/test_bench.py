@@ -46,13 +46,14 @@ def test_quick_report(tmp_path, capsys):
     for memory_format in ("contiguous", "channels_last"):
         rows = _rows(printed, memory_format)
         assert [(r[0], r[1]) for r in rows] == [(s[0], m[0]) for s in STAGES for m in METHODS]
-        for stage, method, macs, forward, train, ratio, gflops, percent in rows:
+        for stage, method, macs, forward, train, ratio, gflops, percent, faults in rows:
             assert float(forward) > 0 and float(train) > 0
             assert re.fullmatch(r"\d·C_in = [\d,]+", macs)
             baseline = dict((m[0], m[2]) for m in METHODS)[method]
             assert (ratio == "") == (baseline is None)
             assert ratio == "" or re.fullmatch(r"\d+\.\d\dx vs (naive|torch)", ratio)
             assert re.fullmatch(r"[\d,]+", gflops) and re.fullmatch(r"\d+%", percent)
+            assert re.fullmatch(r"[\d,]+|-", faults)
     paths = _rows(printed, "Transposed-convolution paths (k=4, s=2, p=1): native kernel vs sub-pixel decomposition")
     assert len(paths) == 2 * len(STAGES)
     assert {r[-1] for r in paths} <= {"native / native", "sub-pixel / native"}
@@ -71,3 +72,15 @@ def test_errors(capsys):
         assert "upgan bench: error: --device cuda: CUDA is not available" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["bench", "--memory-format", "nhwc"])
+
+
+def test_page_fault_counter_sees_fresh_memory():
+    """Touching a fresh 64 MB block faults pages in; the counter the table uses must see it."""
+    from upgan.cli import bench
+
+    if bench.resource is None:
+        pytest.skip("no getrusage on this platform")
+    before = bench._minor_faults()
+    block = torch.ones(16 * 2**20)  # 64 MB: above glibc's mmap threshold, so fresh pages
+    assert bench._minor_faults() - before > 0
+    del block

@@ -14,9 +14,17 @@ the table reports medians, so load from other processes hits all methods alike.
 
 The forward time is measured without autograd (inference); forward+backward with the stage's
 input requiring a gradient (as inside a generator), backpropagating a fixed random gradient.
+The page-fault column is the median number of minor page faults the process took during one
+forward+backward (``getrusage``; "-" where the platform has none): glibc's ``malloc`` serves
+large blocks (over 32 MB always, smaller ones depending on its history) with fresh ``mmap``
+pages and returns them on ``free``, so a method that allocates a large intermediate, like the
+naive forms' upsampled map, pays for zero-filling new pages on every call. Run under
+``MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296`` (or another allocator)
+to time the same code with freed memory kept.
+
 Multiply-adds (MACs) per output element count the convolution work each method executes
-(ResizeConv2d(bilinear): the nearest transposed convolution, whose output is one sample wider on
-each side, a 9-tap per-channel blur and the 1-D border corrections are left out of the count);
+(ResizeConv2d(bilinear): the nearest transposed convolution; the 9-tap per-channel blur and the
+1-D border corrections are left out of the count);
 GFLOP/s = 2 * MACs / time, with forward+backward counted as 3x the forward MACs (input and weight
 gradients each cost one forward). On CPU, "% of peak" is against the nominal float32 peak,
 threads x clock x FLOPs per cycle per core, the last from the CPU flags with two FMA pipes
@@ -36,6 +44,11 @@ import time
 from dataclasses import dataclass
 
 from upgan.cli import CliError
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
 
 # (name, batch, in channels, out channels, input size); every stage doubles the size.
 STAGES = (
@@ -95,6 +108,11 @@ def register(subparsers) -> None:
 class Timing:
     forward: list[float]
     train: list[float]
+    faults: list[int]  # minor page faults per forward+backward (empty without getrusage)
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,11 +201,16 @@ def _header(torch, device, args) -> list[str]:
         f"- Machine: {machine} ({device.type}, {threads} threads), {platform.system()} {platform.machine()}",
         f"- torch {torch.__version__}, Python {platform.python_version()}, "
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- Command: `{_command()}`"
-        + (f" with OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in os.environ else ""),
+        f"- Command: `{_command()}`" + _environment(),
         f"- Times: median ms over {2 if args.quick else args.repeats} interleaved repeats "
         f"({0 if args.quick else args.warmup} warm-up); forward without autograd, forward+backward with input gradients.",
     ]
+
+
+def _environment() -> str:
+    """`` with NAME=value ...`` for the environment variables that change the timings (OpenMP waits, glibc malloc)."""
+    names = [n for n in sorted(os.environ) if n == "OMP_WAIT_POLICY" or n.startswith("MALLOC_")]
+    return " with " + " ".join(f"{n}={os.environ[n]}" for n in names) if names else ""
 
 
 def _cpu_name() -> str:
@@ -293,7 +316,7 @@ def _time_stage(torch, device, stage, memory_format: str, repeats: int, warmup: 
     x = torch.randn(batch, c_in, size, size, device=device).contiguous(memory_format=fmt)
     x_grad = x.clone().requires_grad_()
     grad_out = torch.randn(batch, c_out, 2 * size, 2 * size, device=device).contiguous(memory_format=fmt)
-    timings = {m: Timing([], []) for m in modules}
+    timings = {m: Timing([], [], []) for m in modules}
     order = list(modules)
     for repeat in range(warmup + repeats):
         shift = repeat % len(order)  # rotate, so no method always runs right after the same one
@@ -304,15 +327,19 @@ def _time_stage(torch, device, stage, memory_format: str, repeats: int, warmup: 
             with torch.no_grad():
                 module(x)
             _sync(torch, device)
+            faults = _minor_faults()
             middle = time.perf_counter()
             module(x_grad).backward(grad_out)
             _sync(torch, device)
             end = time.perf_counter()
+            faults = _minor_faults() - faults
             module.zero_grad(set_to_none=True)
             x_grad.grad = None
             if repeat >= warmup:
                 timings[method].forward.append(middle - start)
                 timings[method].train.append(end - middle)
+                if resource is not None:
+                    timings[method].faults.append(faults)
     return timings
 
 
@@ -320,8 +347,9 @@ def _table_header(memory_format: str) -> list[str]:
     return [
         f"## {memory_format}",
         "",
-        "| stage | method | MACs/output | forward ms | fwd+bwd ms | fwd+bwd speed-up | GFLOP/s (fwd+bwd) | % of peak |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| stage | method | MACs/output | forward ms | fwd+bwd ms | fwd+bwd speed-up | GFLOP/s (fwd+bwd) | % of peak "
+        "| page faults (fwd+bwd) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
 
 
@@ -336,9 +364,11 @@ def _stage_rows(stage: tuple, timings: dict[str, Timing], peak: float) -> list[s
         if baseline is not None:
             ratio = f"{statistics.median(timings[baseline].train) * 1e3 / train:.2f}x vs {_short(baseline)}"
         gflops = 3 * 2 * macs_per_cin * c_in * outputs / (train / 1e3) / 1e9
+        faults = timings[method].faults
+        faults = f"{statistics.median(faults):,.0f}" if faults else "-"
         lines.append(
             f"| {name} | {method} | {macs_per_cin}·C_in = {macs_per_cin * c_in:,} | {forward:.2f} | "
-            f"{train:.2f} | {ratio} | {gflops:,.0f} | {100 * gflops / peak:.0f}% |"
+            f"{train:.2f} | {ratio} | {gflops:,.0f} | {100 * gflops / peak:.0f}% | {faults} |"
         )
     return lines
 
