@@ -326,6 +326,33 @@ def test_each_bilinear_formulation_compiles(formulation, seeded):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("formulation", BILINEAR_FORMULATIONS)
+def test_cuda_bilinear_formulations_match_naive(formulation, seeded):
+    """On CUDA (float64): each forced formulation equals the naive form, values and gradients."""
+    seeded(21)
+    x = torch.randn(2, 3, 7, 6, dtype=torch.float64, device="cuda", requires_grad=True)
+    weight = torch.randn(4, 3, 3, 3, dtype=torch.float64, device="cuda", requires_grad=True)
+    bias = torch.randn(4, dtype=torch.float64, device="cuda", requires_grad=True)
+    got = _bilinear(x, weight, bias, 2, 2, formulation=formulation)
+    want = naive(x, weight, bias, 2, "bilinear")
+    assert got.device.type == "cuda"
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    grads = [torch.autograd.grad(y.square().sum(), (x, weight, bias)) for y in (got, want)]
+    for g, w in zip(*grads):
+        torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("mode", MODES)
+def test_cuda_module_float32_and_channels_last(mode, seeded):
+    seeded(22)
+    layer = ResizeConv2d(8, 5, 3, 2, mode=mode).cuda()
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        x = torch.randn(3, 8, 9, 9, device="cuda").contiguous(memory_format=fmt)
+        torch.testing.assert_close(layer(x), naive(x, layer.weight, layer.bias, 2, mode), rtol=1e-4, atol=1e-4)
+
+
 def test_errors():
     x, w = torch.zeros(1, 2, 3, 3), torch.zeros(4, 2, 3, 3)
     with pytest.raises(ValueError, match=r"The `mode` argument must be one of 'nearest', 'bilinear'. Received mode='bicubic'"):
