@@ -24,8 +24,8 @@ def prefers_subpixel(x: torch.Tensor, weight: torch.Tensor, stride: Pair, dilati
     The decomposition applies to ``groups == 1``, ``dilation == 1`` and ``stride > 1``. The rule
     comes from measurements on a 2-core AVX-512 CPU (torch 2.13, oneDNN 3.12; the
     "Transposed-convolution paths" table of ``benchmarks/RESULTS.md``): for training (forward +
-    backward) the native kernel is 1.4-1.9x faster with many output channels and, with few,
-    between 11% slower and 1.7x faster; for inference the decomposition is 1.5-1.9x faster with few output
+    backward) the native kernel is 1.4-2.1x faster with many output channels and 1.1-1.15x
+    faster with few; for inference the decomposition is 1.2-1.5x faster with few output
     channels (``C_out * s * s <= 16``, e.g. a generator's last 64 -> 1 or 64 -> 3 stage), where
     oneDNN's transposed convolution is slow, and slower with many. Other devices (CUDA) keep the native kernel: no
     measurement there supports a change.
