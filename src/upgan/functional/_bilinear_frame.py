@@ -245,7 +245,7 @@ def bilinear_from_nearest(
     Shape:
         ``x (N, C_in, H, W)``, ``z (N, C_out, 2H, 2W) -> (N, C_out, 2H, 2W)``.
     """
-    n, c_in, h, w = x.shape
+    _, c_in, h, w = x.shape
     c_out = weight.shape[0]
     like = {"dtype": x.dtype, "device": x.device}
     taps = torch.tensor(_BLUR, **like)
