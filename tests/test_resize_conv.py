@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import numpy as np
@@ -169,6 +170,29 @@ def test_separate_factors_and_kernel_sizes(mode, seeded):
     assert got.shape == (2, 2, 8, 15)
     torch.testing.assert_close(got, naive(x, weight, bias, (2, 3), mode), rtol=1e-12, atol=1e-12)
 
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_pair_of_factors_and_kernel_sizes(mode, seeded):
+    """Per-axis factors 1-4 and odd kernel sizes 1-7 in every combination, values and gradients.
+
+    Includes a factor of 1 on one axis only, where that axis needs no border correction.
+    """
+    seeded(11)
+    for sh, sw, kh, kw in itertools.product([1, 2, 3, 4], [1, 2, 3, 4], [1, 3, 5, 7], [1, 3, 5, 7]):
+        for h, w in [(3, 4), (1, 2)]:
+            x = torch.randn(2, 2, h, w, dtype=torch.float64, requires_grad=True)
+            weight = torch.randn(3, 2, kh, kw, dtype=torch.float64, requires_grad=True)
+            bias = torch.randn(3, dtype=torch.float64, requires_grad=True)
+            got = resize_conv2d(x, weight, bias, (sh, sw), mode)
+            want = naive(x, weight, bias, (sh, sw), mode)
+            grad = torch.randn_like(want)
+            case = f"factors {(sh, sw)}, kernel {(kh, kw)}, size {(h, w)}"
+            torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12, msg=lambda m: f"{case}: {m}")
+            got_grads = torch.autograd.grad(got, (x, weight, bias), grad)
+            want_grads = torch.autograd.grad(want, (x, weight, bias), grad)
+            for name, g, r in zip(("input", "weight", "bias"), got_grads, want_grads):
+                torch.testing.assert_close(g, r, rtol=1e-12, atol=1e-12, msg=lambda m: f"{case}, {name} grad: {m}")
 
 def _random_configs(count, seed):
     rng = np.random.default_rng(seed)

@@ -432,34 +432,39 @@ def _bilinear_zero_frame(
     pixels = torch.arange(out_h * out_w, device=x.device).reshape(out_h, out_w)
     edges = torch.tensor([0, h - 1], device=x.device), torch.tensor([0, w - 1], device=x.device)
 
-    # Top/bottom: output row y from the edge gets sum_a M[y, a] w[a, :] along the width of the line.
-    rows_h = _edge_rows(weight, _edge_error(taps_h), 2)
-    rows = min(rows_h.shape[0], out_h)
-    top = torch.einsum("ya,ocab->oycb", rows_h[:rows], weight)  # (C_out, rows, C_in, kw)
-    bottom = torch.einsum("ya,ocab->oycb", rows_h[:rows].flip(1), weight).flip(1)  # row out_h - rows + i
-    kernel = torch.stack((top, bottom)).reshape(2 * c_out * rows, c_in, 1, kw)  # (2, C_out, rows, ...): groups
-    band = x.index_select(2, edges[0]).repeat_interleave(sw, dim=3)  # nearest along W: (N, C_in, 2, W*sw)
-    blur_w = torch.tensor(taps_w, dtype=x.dtype, device=x.device).expand(c_in, 1, 1, 2 * rw + 1)
-    # Zero-extended blur along W, (N, C_in, 2, W*sw + 2*rw), then padded (or cropped) to the conv's reach.
-    line = F.pad(F.conv2d(band, blur_w, padding=(0, 2 * rw), groups=c_in), (pw - rw, pw - rw))
-    line = line.transpose(1, 2).reshape(n, 2 * c_in, 1, out_w + 2 * pw)  # (N, C_in, 2, L) -> (N, 2*C_in, 1, L)
-    # (N, 2*C_out*rows, 1, W*sw) -> (N, 2, C_out, rows*W*sw) -> (N, C_out, 2*rows*W*sw)
-    share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, rows * out_w)
-    shares = [share.transpose(1, 2).reshape(n, c_out, 2 * rows * out_w)]
-    targets = [pixels[:rows].reshape(-1), pixels[out_h - rows :].reshape(-1)]
-
-    # Left/right: the edge columns, bilinear (clamped) along H, zero outside the image.
-    cols_w = _edge_rows(weight, _edge_error(taps_w), 3)
-    cols = min(cols_w.shape[0], out_w)
-    left = torch.einsum("xb,ocab->oxca", cols_w[:cols], weight)  # (C_out, cols, C_in, kh)
-    right = torch.einsum("xb,ocab->oxca", cols_w[:cols].flip(1), weight).flip(1)  # column out_w - cols + i
-    kernel = torch.stack((left, right)).reshape(2 * c_out * cols, c_in, kh, 1)
-    band = x.index_select(3, edges[1])  # (N, C_in, H, 2)
-    line = F.interpolate(band, scale_factor=(sh, 1), mode="bilinear", align_corners=False)  # (N, C_in, H*sh, 2)
-    line = F.pad(line, (0, 0, ph, ph))  # (N, C_in, H*sh + 2*ph, 2)
-    line = line.permute(0, 3, 1, 2).reshape(n, 2 * c_in, out_h + 2 * ph, 1)  # (N, C_in, L, 2) -> (N, 2*C_in, L, 1)
-    # (N, 2*C_out*cols, H*sh, 1) -> (N, 2, C_out, cols*H*sh) -> (N, C_out, 2*cols*H*sh), pixel (y, x) at x*H*sh + y
-    share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, cols * out_h)
-    shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * cols * out_h))
-    targets += [pixels[:, :cols].T.reshape(-1), pixels[:, out_w - cols :].T.reshape(-1)]
+    # A factor of 1 has blur radius 0 and interpolates nothing along its axis: no error there.
+    shares, targets = [], []
+    if rh:
+        # Top/bottom: output row y from the edge gets sum_a M[y, a] w[a, :] along the width of the line.
+        rows_h = _edge_rows(weight, _edge_error(taps_h), 2)
+        rows = min(rows_h.shape[0], out_h)
+        top = torch.einsum("ya,ocab->oycb", rows_h[:rows], weight)  # (C_out, rows, C_in, kw)
+        bottom = torch.einsum("ya,ocab->oycb", rows_h[:rows].flip(1), weight).flip(1)  # row out_h - rows + i
+        kernel = torch.stack((top, bottom)).reshape(2 * c_out * rows, c_in, 1, kw)  # (2, C_out, rows, ...): groups
+        band = x.index_select(2, edges[0]).repeat_interleave(sw, dim=3)  # nearest along W: (N, C_in, 2, W*sw)
+        blur_w = torch.tensor(taps_w, dtype=x.dtype, device=x.device).expand(c_in, 1, 1, 2 * rw + 1)
+        # Zero-extended blur along W, (N, C_in, 2, W*sw + 2*rw), then padded (or cropped) to the conv's reach.
+        line = F.pad(F.conv2d(band, blur_w, padding=(0, 2 * rw), groups=c_in), (pw - rw, pw - rw))
+        line = line.transpose(1, 2).reshape(n, 2 * c_in, 1, out_w + 2 * pw)  # (N, C_in, 2, L) -> (N, 2*C_in, 1, L)
+        # (N, 2*C_out*rows, 1, W*sw) -> (N, 2, C_out, rows*W*sw) -> (N, C_out, 2*rows*W*sw)
+        share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, rows * out_w)
+        shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * rows * out_w))
+        targets += [pixels[:rows].reshape(-1), pixels[out_h - rows :].reshape(-1)]
+    if rw:
+        # Left/right: the edge columns, bilinear (clamped) along H, zero outside the image.
+        cols_w = _edge_rows(weight, _edge_error(taps_w), 3)
+        cols = min(cols_w.shape[0], out_w)
+        left = torch.einsum("xb,ocab->oxca", cols_w[:cols], weight)  # (C_out, cols, C_in, kh)
+        right = torch.einsum("xb,ocab->oxca", cols_w[:cols].flip(1), weight).flip(1)  # column out_w - cols + i
+        kernel = torch.stack((left, right)).reshape(2 * c_out * cols, c_in, kh, 1)
+        band = x.index_select(3, edges[1])  # (N, C_in, H, 2)
+        line = F.interpolate(band, scale_factor=(sh, 1), mode="bilinear", align_corners=False)  # (N, C_in, H*sh, 2)
+        line = F.pad(line, (0, 0, ph, ph))  # (N, C_in, H*sh + 2*ph, 2)
+        line = line.permute(0, 3, 1, 2).reshape(n, 2 * c_in, out_h + 2 * ph, 1)  # (N, C_in, L, 2) -> (N, 2*C_in, L, 1)
+        # (N, 2*C_out*cols, H*sh, 1) -> (N, 2, C_out, cols*H*sh) -> (N, C_out, 2*cols*H*sh), pixel (y, x) at x*H*sh + y
+        share = F.conv2d(line, kernel, groups=2).reshape(n, 2, c_out, cols * out_h)
+        shares.append(share.transpose(1, 2).reshape(n, c_out, 2 * cols * out_h))
+        targets += [pixels[:, :cols].T.reshape(-1), pixels[:, out_w - cols :].T.reshape(-1)]
+    if not shares:
+        return out
     return _subtract_at(out, torch.cat(targets), torch.cat(shares, dim=2))
