@@ -40,21 +40,26 @@ def test_functional_is_conv_then_shuffle(factor, kernel_size, seeded):
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4])
-@pytest.mark.parametrize("kernel_size", [1, 3])
-def test_icnr_init_equals_nearest_resize_then_conv(factor, kernel_size, seeded):
-    """At initialisation: nearest upsample + conv with the shared kernel (Aitken et al. 2017)."""
+@pytest.mark.parametrize("kernel_size", [1, 3, 5])
+def test_icnr_init_is_conv_then_nearest_resize(factor, kernel_size, seeded):
+    """At initialisation, "convolution then NN resize" (Aitken et al. 2017) with the shared kernel.
+
+    On the upsampled grid that is nearest resize followed by the shared kernel dilated by ``s``
+    (its taps ``s`` samples apart read one coarse pixel each); for a 1x1 kernel, plain nearest
+    resize + conv.
+    """
     seeded(factor)
     layer = SubPixelConv2d(3, 4, kernel_size=kernel_size, scale_factor=factor).double()
     s2 = factor**2
     shared_w, shared_b = layer.weight[::s2], layer.bias[::s2]  # filter c lives at channels c*s^2 ...
     x = torch.randn(2, 3, 5, 4, dtype=torch.float64)
-    # Nearest resize + conv on the small input: every s x s output block is constant, so it is
-    # the conv of the small input, each value repeated s x s times.
     small = F.conv2d(x, shared_w, shared_b, padding=kernel_size // 2)
     expected = small.repeat_interleave(factor, dim=2).repeat_interleave(factor, dim=3)
     torch.testing.assert_close(layer(x), expected, rtol=1e-12, atol=1e-12)
+    up = F.interpolate(x, scale_factor=factor, mode="nearest")
+    dilated = F.conv2d(up, shared_w, shared_b, padding=(kernel_size // 2) * factor, dilation=factor)
+    torch.testing.assert_close(layer(x), dilated, rtol=1e-12, atol=1e-12)
     if kernel_size == 1:  # a 1x1 conv commutes with nearest upsampling
-        up = F.interpolate(x, scale_factor=factor, mode="nearest")
         torch.testing.assert_close(layer(x), F.conv2d(up, shared_w, shared_b), rtol=1e-12, atol=1e-12)
 
 

@@ -18,8 +18,9 @@ class SubPixelConv2d(nn.Module):
 
     With ``icnr=True`` (default) the weight is ICNR-initialised (Aitken et al. 2017, "Checkerboard
     artifact free sub-pixel convolution"): each output channel's ``s * s`` convolution channels
-    share one filter (and one bias), so at initialisation the layer equals nearest upsampling
-    followed by that convolution, and has no checkerboard pattern. The filters repeat with
+    share one filter (and one bias), so at initialisation the layer equals that convolution
+    followed by nearest upsampling (the paper's "convolution NN resize"; on the upsampled grid:
+    nearest upsampling, then the filter dilated by ``s``), and has no checkerboard pattern. The filters repeat with
     ``repeat_interleave`` over the *consecutive* channels ``c*s*s .. c*s*s + s*s - 1`` that
     ``PixelShuffle`` spreads over one block, which is right for every ``s``; tiling whole kernels
     (filter ``c`` on channels ``c, c + C_out, ...``) is not. See
