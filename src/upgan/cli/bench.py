@@ -71,6 +71,9 @@ METHODS = (
     ("SubPixelConv2d", 9, "Upsample(nearest)+Conv2d"),
     ("torch ConvTranspose2d(4,2,1)", 4, None),
     ("upgan ConvTranspose2d(4,2,1)", 4, "torch ConvTranspose2d(4,2,1)"),
+    # The same torch module type again (own weights, same shapes): an A/A control whose ratio to
+    # the first shows how far two identical computations' medians drift apart in this run.
+    ("torch ConvTranspose2d(4,2,1), again", 4, "torch ConvTranspose2d(4,2,1)"),
 )
 MEMORY_FORMATS = ("contiguous", "channels_last")
 
@@ -389,6 +392,7 @@ def _summary(results: dict, memory_format: str) -> list[str]:
     vs_ct = _ratios(results, "ResizeConv2d(nearest)", "torch ConvTranspose2d(4,2,1)")
     bil = _ratios(results, "ResizeConv2d(bilinear)", "Upsample(bilinear)+Conv2d")
     ours = _ratios(results, "upgan ConvTranspose2d(4,2,1)", "torch ConvTranspose2d(4,2,1)")
+    same = _ratios(results, "torch ConvTranspose2d(4,2,1), again", "torch ConvTranspose2d(4,2,1)")
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
@@ -403,7 +407,10 @@ def _summary(results: dict, memory_format: str) -> list[str]:
         f"{verdict(1 / statistics.median(vs_ct) <= 1.1 and 1 / min(vs_ct) <= 1.5)})",
         f"- ResizeConv2d(bilinear) vs Upsample+Conv2d: median {statistics.median(bil):.2f}x faster, "
         f"slowest stage {min(bil):.2f}x (target median >= 1.5x: {verdict(statistics.median(bil) >= 1.5)})",
-        f"- upgan ConvTranspose2d vs torch's: slowest stage {min(ours):.2f}x (1.00 = same speed)",
+        f"- upgan ConvTranspose2d vs torch's: slowest stage {min(ours):.2f}x, fastest {max(ours):.2f}x "
+        "(1.00 = same speed)",
+        f"- Noise floor: torch ConvTranspose2d against a second, identical one: {min(same):.2f}x to "
+        f"{max(same):.2f}x across the stages; ratios inside that band are not differences",
         "",
     ]
 
