@@ -66,3 +66,30 @@ def test_errors():
         conv2d(x, torch.zeros(1, 2, 3, 3), stride=(1, 0))
     with pytest.raises(ValueError, match=r"The convolution's output size would be -1 \(< 1\)"):
         conv2d(x, torch.zeros(1, 2, 6, 3))
+
+
+def test_single_channel_view_of_channels_last_memory(tf_keras):
+    """A (N, H, W, 1) array permuted to NCHW, as a Keras channels_last layer passes it on.
+
+    torch 2.13's oneDNN convolution returns wrong values for such views at some strides (stride
+    1 along H, > 1 along W, an output 1 wide); upgan copies them to plain NCHW first.
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    for h in range(1, 6):
+        for w in range(1, 6):
+            for k in [(2, 4), (3, 3), (4, 4), (1, 3)]:
+                for s in [(1, 2), (1, 3), (2, 1), (2, 3)]:
+                    for padding in ("same", "valid"):
+                        if padding == "valid" and (h < k[0] or w < k[1]):
+                            continue
+                        nhwc = rng.standard_normal((2, h, w, 1)).astype(np.float32)
+                        weight = rng.standard_normal((2, 1, *k)).astype(np.float32)
+                        ref = tf.nn.conv2d(nhwc, weight.transpose(2, 3, 1, 0), strides=s, padding=padding.upper())
+                        x = torch.from_numpy(nhwc).permute(0, 3, 1, 2)  # a view: strides (H*W, 1, W, 1)
+                        ours = conv2d(x, torch.from_numpy(weight), stride=s, padding=padding)
+                        np.testing.assert_allclose(
+                            ours.permute(0, 2, 3, 1).numpy(), ref.numpy(), rtol=1e-5, atol=1e-5,
+                            err_msg=f"size {(h, w)} k={k} s={s} {padding}",
+                        )

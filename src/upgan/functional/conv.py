@@ -88,4 +88,18 @@ def conv2d(
         torch_padding = pair(padding, "padding", minimum=0)
     for size, k, s, p, d in zip(x.shape[2:], weight.shape[2:], stride, torch_padding, dilation):
         shapes.conv_output_size(size, k, s, p, d)  # raises if the output would be empty
-    return F.conv2d(x, weight, bias, stride, torch_padding, dilation, groups)
+    return F.conv2d(_dense_nchw(x), weight, bias, stride, torch_padding, dilation, groups)
+
+
+def _dense_nchw(x: torch.Tensor) -> torch.Tensor:
+    """``x``, copied to plain NCHW strides if it is a single-channel view of NHWC memory.
+
+    Such a view (e.g. ``(N, H, W, 1)`` permuted to ``(N, 1, H, W)``, as a Keras channels_last
+    layer makes) counts as contiguous in torch, so ``.contiguous()`` keeps it; torch 2.13's CPU
+    convolution (oneDNN) then returns wrong values for some strided shapes (seen with stride 1
+    along H, > 1 along W and an output 1 wide). A copy of one channel is cheap.
+    """
+    n, c, h, w = x.shape
+    if c == 1 and h * w > 1 and x.stride(1) != h * w:
+        return x.clone(memory_format=torch.contiguous_format)
+    return x
