@@ -16,7 +16,7 @@ from upgan.nn import Upsample2d
 # (a float64 gradcheck took 12-19 s with 2 threads and 0.08 s with 1 under load).
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-MODES = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+MODES = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
 
 
 def _kernel(mode, t):
@@ -42,6 +42,9 @@ def _reference_taps(size, factor, mode, o):
     src = (o + 0.5) / factor - 0.5  # the output's position in input pixel coordinates
     if mode == "nearest":
         return {o // factor: 1.0}
+    if mode == "area":  # the mean over the footprint [o / f, (o + 1) / f) of input pixels [j, j + 1)
+        overlap = {j: min(j + 1, (o + 1) / factor) - max(j, o / factor) for j in range(size)}
+        return {j: v * factor for j, v in overlap.items() if v > 0}
     base = math.floor(src)
     frac = src - base
     if mode == "bicubic":
@@ -198,8 +201,9 @@ def test_module():
         (lambda x: upsample(x, (2, 0)), ValueError, r"Received scale_factor=\(2, 0\)"),
         (lambda x: upsample(x, 2.0), TypeError, r"Received scale_factor=2\.0"),
         (lambda x: upsample(x, (2,)), TypeError, r"Received scale_factor=\(2,\)"),
-        (lambda x: upsample(x, 2, "area"), ValueError,
-         r"`mode` argument must be one of 'nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5'\. Received mode='area'"),
+        (lambda x: upsample(x, 2, "trilinear"), ValueError,
+         r"`mode` argument must be one of 'nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5', 'area'\. "
+         r"Received mode='trilinear'"),
         (lambda x: upsample(x, 2, "Bilinear"), ValueError, r"Received mode='Bilinear'"),
         (lambda x: upsample(x[0], 2), ValueError, r"Expected `x` to be a 4-D tensor \(N, C, H, W\)\. Received x\.shape=\(1, 2, 2\)"),
         (lambda x: upsample(x[:, :, :0], 2, "bicubic"), ValueError,

@@ -214,7 +214,7 @@ def test_dilated_conv2d_transpose_matches_numpy_reference(seeded):
 # -- UpSampling2D -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("interpolation", ["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"])
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_up_sampling2d_matches_keras(tf_keras, interpolation, data_format):
     rng = np.random.default_rng(7)

@@ -122,7 +122,7 @@ def test_gif_frames_show_the_window(tmp_path, capsys):
         (["conv-transpose", "--padding", "full"], r"`padding` argument must be one of .*Received padding='full'"),
         (["conv", "--input", "2", "--kernel", "5", "--padding", "valid"], r"output size would be -2"),
         (["conv-transpose", "--input", "30", "--gif", "x.gif"], r"animation would have 3600 frames"),
-        (["upsample", "--mode", "area"], r"Received mode='area'"),
+        (["upsample", "--mode", "trilinear"], r"Received mode='trilinear'"),
         (["upsample", "--scale", "0"], r"--scale must be an integer >= 1\. Received --scale 0"),
     ],
 )

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
     q = sub.add_parser("upsample", help="UpSampling2D / Upsample2d", description="Explain upsampling by an integer factor.")
     q.add_argument("--input", type=int, default=2, help="input height = width (default 2)")
     q.add_argument("--scale", type=int, default=2, help="integer scale factor (default 2)")
-    q.add_argument("--mode", default="nearest", help="nearest, bilinear, bicubic, lanczos3 or lanczos5 (default nearest)")
+    q.add_argument("--mode", default="nearest", help="nearest, bilinear, bicubic, lanczos3, lanczos5 or area (default nearest)")
     q.set_defaults(func=run)
 
 

@@ -13,7 +13,7 @@ from upgan.shapes import upsample_output_size
 
 __all__ = ["upsample", "MODES"]
 
-MODES = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+MODES = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
 
 
 def upsample(x: torch.Tensor, scale_factor: int | tuple[int, int] = 2, mode: str = "nearest") -> torch.Tensor:
@@ -28,7 +28,10 @@ def upsample(x: torch.Tensor, scale_factor: int | tuple[int, int] = 2, mode: str
       offset rounded to a multiple of 1/1024 as TensorFlow's coefficient table does
       (``tensorflow/core/kernels/image/resize_bicubic_op.cc``);
     - ``"lanczos3"`` / ``"lanczos5"``: ``sinc(x) sinc(x / r)`` for ``|x| < r``, through
-      TensorFlow's ``scale_and_translate`` kernel.
+      TensorFlow's ``scale_and_translate`` kernel;
+    - ``"area"``: the mean over each output pixel's footprint on the input (TensorFlow's
+      ``resize_area``, which Keras also accepts). With integer factors every footprint lies
+      inside one input pixel, so it is nearest's result (computed so, in floating point).
 
     At the borders the taps that fall outside the image are dropped and the remaining weights
     renormalised to sum to 1, as TensorFlow does for all three (for bilinear that equals
@@ -45,7 +48,7 @@ def upsample(x: torch.Tensor, scale_factor: int | tuple[int, int] = 2, mode: str
         x: input tensor ``(N, C, H, W)``.
         scale_factor: integer factor >= 1 for both axes, or a tuple ``(fh, fw)`` (default 2).
         mode: one of ``"nearest"`` (default), ``"bilinear"``, ``"bicubic"``, ``"lanczos3"``,
-            ``"lanczos5"``.
+            ``"lanczos5"``, ``"area"``.
 
     Returns:
         The upsampled tensor, same dtype and device as ``x``.
@@ -78,14 +81,14 @@ def upsample(x: torch.Tensor, scale_factor: int | tuple[int, int] = 2, mode: str
     check_choice(mode, "mode", MODES)
     n, c, h, w = x.shape
     out_h, out_w = upsample_output_size(h, fh), upsample_output_size(w, fw)
-    if mode == "nearest":
-        # (N, C, H, 1, W, 1) -> (N, C, H, fh, W, fw) -> (N, C, H*fh, W*fw)
-        return x[:, :, :, None, :, None].expand(n, c, h, fh, w, fw).reshape(n, c, out_h, out_w)
-    if not x.is_floating_point():
+    if mode != "nearest" and not x.is_floating_point():
         raise TypeError(
             f"upsample with mode={mode!r} needs a floating-point tensor `x`. Received x.dtype={x.dtype}; "
             "use mode='nearest' or convert x with x.float()"
         )
+    if mode in ("nearest", "area"):
+        # (N, C, H, 1, W, 1) -> (N, C, H, fh, W, fw) -> (N, C, H*fh, W*fw)
+        return x[:, :, :, None, :, None].expand(n, c, h, fh, w, fw).reshape(n, c, out_h, out_w)
     if mode == "bilinear":
         # PyTorch's align_corners=False is TensorFlow's half_pixel_centers=True.
         return F.interpolate(x, size=(out_h, out_w), mode="bilinear", align_corners=False)

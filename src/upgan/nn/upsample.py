@@ -21,7 +21,7 @@ class Upsample2d(nn.Module):
     Args:
         scale_factor: integer factor >= 1 for both axes, or a tuple ``(fh, fw)`` (default 2).
         mode: one of ``"nearest"`` (default), ``"bilinear"``, ``"bicubic"``, ``"lanczos3"``,
-            ``"lanczos5"``.
+            ``"lanczos5"``, ``"area"``.
 
     Shape:
         ``(N, C, H, W) -> (N, C, H * fh, W * fw)``.

@@ -13,7 +13,7 @@ from upgan.keras.layers.layer import Layer, Shape
 
 __all__ = ["UpSampling2D"]
 
-INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
 
 
 class UpSampling2D(Layer):
@@ -28,7 +28,7 @@ class UpSampling2D(Layer):
         size: int or ``(rows, cols)`` upsampling factors, each >= 1 (default ``(2, 2)``).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         interpolation: ``"nearest"`` (default), ``"bilinear"``, ``"bicubic"``,
-            ``"lanczos3"`` or ``"lanczos5"``.
+            ``"lanczos3"``, ``"lanczos5"`` or ``"area"`` (as Keras: with integer factors, nearest).
         **kwargs: ``name``, ``trainable``, ``input_shape`` (see :class:`Layer`).
 
     Shape:
