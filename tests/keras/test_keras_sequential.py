@@ -186,6 +186,12 @@ def test_wrong_rank_and_channels_are_keras_style_errors():
         Sequential([Input(shape=(6,)), Reshape((4, 2))])
     with pytest.raises(ValueError, match=r'Layer "conv2d_1" cannot take an input of shape \(None, 2, 2, 1\): The convolution\'s output size would be -2 \(< 1\)'):
         Sequential([Input(shape=(2, 2, 1)), Conv2D(1, 5)])
+    # Keras on TensorFlow returns an empty tensor here; upgan names the layer and the axis.
+    with pytest.raises(ValueError, match=r'Layer "conv2d_transpose" cannot take an input of shape \(None, 3, 1, 1\) \(along the width\): The transposed convolution\'s output size would be 0'):
+        Sequential([Input(shape=(3, 1, 1)), Conv2DTranspose(1, 4, strides=4, padding="same", output_padding=0)])
+    lazy = Sequential([Conv2DTranspose(1, 4, strides=(1, 4), padding="same", output_padding=0)])
+    with pytest.raises(ValueError, match=r'Layer "conv2d_transpose_1" cannot take .* \(along the width\)'):
+        lazy.predict(np.zeros((1, 3, 1, 1)))
     with pytest.raises(TypeError, match='Layer "dense" expects a torch.Tensor. Received an input of type list'):
         Dense(1)([1.0])
 
@@ -195,7 +201,7 @@ def test_wrong_rank_and_channels_are_keras_style_errors():
     [
         (lambda: UpSampling2D(size=(0, 2)), r"The `size` argument must be an integer or a tuple of 2 positive integers. Received size=\(0, 2\)"),
         (lambda: UpSampling2D(size=-1), r"The `size` argument must be .* Received size=-1"),
-        (lambda: UpSampling2D(interpolation="area"), r"The `interpolation` argument must be one of 'nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5'. Received interpolation='area'"),
+        (lambda: UpSampling2D(interpolation="gaussian"), r"The `interpolation` argument must be one of 'nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5', 'area'. Received interpolation='gaussian'"),
         (lambda: UpSampling2D(data_format="NHWC"), r"The `data_format` argument must be one of 'channels_last', 'channels_first'. Received data_format='NHWC'"),
         (lambda: Conv2D(1, 3, strides=(1, 0)), r"The `strides` argument must be an integer or a tuple of 2 positive integers. Received strides=\(1, 0\)"),
         (lambda: Conv2D(0, 3), r"The `filters` argument must be a positive integer. Received filters=0"),

@@ -120,15 +120,22 @@ class Conv2DTranspose(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         _, height, width = _layout.split_shape(input_shape, self.data_format)
-        height, width = (
-            None if n is None else shapes.conv_transpose_output_size(n, k, s, self.padding, op, d)
-            for n, k, s, op, d in zip(
-                (height, width), self.kernel_size, self.strides, self._output_paddings(), self.dilation_rate
-            )
-        )
+        sizes = []
+        for axis, n, k, s, op, d in zip(
+            ("height", "width"), (height, width), self.kernel_size, self.strides, self._output_paddings(), self.dilation_rate
+        ):
+            try:
+                sizes.append(None if n is None else shapes.conv_transpose_output_size(n, k, s, self.padding, op, d))
+            except ValueError as err:
+                # Keras 3 on TensorFlow returns an empty tensor here; upgan refuses, naming the layer and axis.
+                raise ValueError(
+                    f'Layer "{self.name}" cannot take an input of shape {tuple(input_shape)} (along the {axis}): {err}'
+                ) from None
+        height, width = sizes
         return _layout.join_shape(input_shape[0], self.filters, height, width, self.data_format)
 
     def call(self, x: torch.Tensor) -> torch.Tensor:
+        self.compute_output_shape(tuple(x.shape))  # the layer-named error if the output would be empty
         y = functional.conv_transpose2d(
             _layout.to_nchw(x, self.data_format).to(self.weight.dtype),
             self.weight,
