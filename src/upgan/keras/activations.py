@@ -2,7 +2,12 @@
 
 The definitions follow Keras 3 (``keras/src/activations``): ``leaky_relu`` uses
 negative_slope 0.2, ``gelu`` is the exact (erf) form, ``hard_sigmoid`` is relu6(x + 3) / 6,
-and ``softmax`` / ``log_softmax`` act on the last axis.
+``celu`` has alpha 1, ``hard_shrink`` / ``soft_shrink`` threshold 0.5, ``squareplus`` b = 4,
+and ``softmax``, ``log_softmax`` and ``glu`` act on the last axis. Two Keras names are left
+out: ``threshold`` needs two arguments of its own (pass a function), and ``sparsemax`` on
+TensorFlow (Keras 3.15) computes its threshold from the sum of the partial sums instead of
+the last one, so its outputs do not sum to 1; neither an exact copy nor a correct version
+would be "the same as Keras".
 """
 
 from __future__ import annotations
@@ -37,7 +42,19 @@ ACTIVATIONS: dict[str, Activation] = {
     "exponential": torch.exp,
     "softmax": lambda x: torch.softmax(x, dim=-1),
     "log_softmax": lambda x: torch.log_softmax(x, dim=-1),
+    "celu": F.celu,
+    "glu": lambda x: F.glu(x, dim=-1),
+    "hard_tanh": F.hardtanh,
+    "hard_shrink": lambda x: F.hardshrink(x, 0.5),
+    "soft_shrink": lambda x: F.softshrink(x, 0.5),
+    "tanh_shrink": F.tanhshrink,
+    "log_sigmoid": F.logsigmoid,
+    "squareplus": lambda x: (x + torch.sqrt(x * x + 4)) / 2,
+    # 0 below -1, 1 (sparse_sigmoid) or x (sparse_plus) above 1, (x + 1) / 2 or (x + 1)^2 / 4 between
+    "sparse_sigmoid": lambda x: ((x + 1) / 2).clamp(0, 1),
+    "sparse_plus": lambda x: torch.where(x >= 1, x, (x + 1).clamp(min=0) ** 2 / 4),
 }
+
 
 
 def get(name: str | Activation | None) -> Activation:
@@ -47,7 +64,9 @@ def get(name: str | Activation | None) -> Activation:
         name: ``None``, a function on tensors (returned as is, as Keras accepts callables), or
             one of ``ACTIVATIONS``: linear, relu, relu6, leaky_relu, elu, selu, gelu, silu,
             swish, mish, softplus, softsign, tanh, sigmoid, hard_sigmoid, hard_silu,
-            hard_swish, exponential, softmax, log_softmax; case-insensitive.
+            hard_swish, exponential, softmax, log_softmax, celu, glu, hard_tanh, hard_shrink,
+            soft_shrink, tanh_shrink, log_sigmoid, squareplus, sparse_sigmoid, sparse_plus;
+            case-insensitive.
 
     Returns:
         A function on tensors.
