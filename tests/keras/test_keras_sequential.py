@@ -160,6 +160,26 @@ def test_trainable_false_freezes_and_counts_as_non_trainable():
     assert not model.layers[0].weight.requires_grad
 
 
+def test_pop_removes_the_last_layer_as_keras_does(tf_keras):
+    keras_model = tf_keras.Sequential(
+        [tf_keras.Input(shape=(3,)), tf_keras.layers.Dense(4, name="a"), tf_keras.layers.Dense(2, name="b")]
+    )
+    model = Sequential([Input(shape=(3,)), Dense(4, name="a"), Dense(2, name="b")])
+    model.set_weights(keras_model.get_weights())
+    assert keras_model.pop().name == model.pop().name == "b"
+    assert [layer.name for layer in model.layers] == ["a"] and "b" not in dict(model.named_modules())
+    assert model.output_shape == keras_model.output_shape == (None, 4)
+    assert model.count_params() == keras_model.count_params() == 16
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x), keras_model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    model.add(Dense(1, name="b"))  # the name is free again
+    assert model.output_shape == (None, 1)
+    model.pop()
+    model.pop()
+    with pytest.raises(IndexError, match='Sequential model ".*" has no layers to pop'):
+        model.pop()
+
+
 def test_add_errors():
     model = Sequential([Input(shape=(3,)), Dense(2, name="a")])
     with pytest.raises(ValueError, match='should have unique names. Name "a" is already the name of a layer'):

@@ -110,6 +110,18 @@ class Sequential(torch.nn.Module):
         if self._input_shape is not None:
             layer.build_for(self._shape_before(len(self._stack) - 1))
 
+    def pop(self) -> Layer:
+        """Remove the last layer and return it; the layers before it keep their weights.
+
+        Raises:
+            IndexError: the model has no layers (as Keras 3).
+        """
+        if not self._stack:
+            raise IndexError(f'Sequential model "{self.name}" has no layers to pop.')
+        layer = self._stack.pop()
+        delattr(self, layer.name)  # the submodule registered by add()
+        return layer
+
     def _shape_before(self, index: int) -> Shape:
         return self._input_shape if index == 0 else self._stack[index - 1].output_shape
 
