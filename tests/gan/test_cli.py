@@ -89,6 +89,24 @@ def test_sample_writes_a_grid(trained_run, tmp_path, capsys):
     assert grid.read_bytes() == again.read_bytes()  # same seed, same grid
 
 
+def test_sample_generates_in_batches(trained_run, tmp_path, monkeypatch):
+    """Many samples go through the generator a batch at a time; the grid holds them all."""
+    import numpy as np
+    from PIL import Image
+
+    from upgan.cli import sample
+
+    out, _ = trained_run
+    monkeypatch.setattr(sample, "_BATCH", 4)
+    batched = tmp_path / "batched.png"
+    assert main(["sample", str(out), "-n", "10", "--out", str(batched)]) == 0
+    monkeypatch.setattr(sample, "_BATCH", 256)
+    whole = tmp_path / "whole.png"
+    assert main(["sample", str(out), "-n", "10", "--out", str(whole)]) == 0
+    a, b = np.asarray(Image.open(batched), dtype=int), np.asarray(Image.open(whole), dtype=int)
+    assert a.shape == b.shape == (3 * 14 + 2, 4 * 14 + 2) and np.abs(a - b).max() <= 1  # float rounding only
+
+
 def test_interpolate_writes_a_gif(trained_run, tmp_path):
     from PIL import Image
 
@@ -172,10 +190,12 @@ def test_default_run_folder_is_numbered_instead_of_reused(trained_run, tmp_path,
     monkeypatch.chdir(tmp_path)  # default folders live under ./runs
     argv = ["train", *_flags(settings), "--max-steps", "1", "--quiet"]
     assert main(argv) == 0 and main(argv) == 0
-    base = tmp_path / TrainConfig(**settings, resume=True).run_dir()  # the unnumbered name
+    base = tmp_path / TrainConfig(**settings, force=True).run_dir()  # the unnumbered name
     first = (base / "config.json").read_text()
-    assert (base.with_name(base.name + "-2") / "checkpoint.pt").is_file()
+    second = base.with_name(base.name + "-2")
+    assert (second / "checkpoint.pt").is_file()
     assert (base / "config.json").read_text() == first  # the first run is untouched
-    # --resume without --out continues the unnumbered folder
+    # --resume without --out continues the newest run
     assert main(["train", "--resume", *_flags(settings), "--max-steps", "2", "--quiet"]) == 0
-    assert load_checkpoint(base / "checkpoint.pt")["step"] == 2
+    assert load_checkpoint(second / "checkpoint.pt")["step"] == 2
+    assert load_checkpoint(base / "checkpoint.pt")["step"] == 1

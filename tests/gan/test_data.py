@@ -154,6 +154,21 @@ def test_folder_errors(tmp_path):
         load_dataset(f"folder:{tmp_path}")
     with pytest.raises(DatasetError, match="does not exist"):
         load_dataset(f"folder:{tmp_path / 'missing'}", image_size=8)
+    with pytest.raises(DatasetError, match=r"x\.png is a file, not a folder of images"):
+        load_dataset(f"folder:{tmp_path / 'x.png'}", image_size=8)
+
+
+def test_folder_paths_are_stored_absolute_with_home_expanded(tmp_path, monkeypatch):
+    from upgan.gan import TrainConfig
+
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert TrainConfig(dataset="folder:imgs").dataset == f"folder:{tmp_path / 'imgs'}"
+    assert TrainConfig(dataset="folder:~/faces").dataset == f"folder:{tmp_path / 'home' / 'faces'}"
+    assert TrainConfig(dataset="folder:~/faces").run_dir().as_posix() == "runs/folder-faces-nearest"
+    with pytest.raises(ValueError, match="The `out` setting must be a folder path or None, not empty. Received out=''"):
+        TrainConfig(out="")
 
 
 @pytest.mark.parametrize(

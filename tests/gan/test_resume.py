@@ -78,6 +78,9 @@ def test_run_writes_its_files(reference_runs):
     assert state["epoch"] == 2 and state["step"] == 7
     header = open(run_dir / "metrics.csv").readline().strip().split(",")
     assert header == ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "seconds"]
+    # every file gets the permissions the umask gives new files (safetensors alone would write 0600)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in run_dir.iterdir() if p.is_file()}
+    assert modes["generator.safetensors"] == modes["checkpoint.pt"] == modes["config.json"]
 
 
 def test_resume_refuses_changed_settings(reference_runs, tmp_path):
@@ -85,6 +88,23 @@ def test_resume_refuses_changed_settings(reference_runs, tmp_path):
     train(TrainConfig(out=str(tmp_path), max_steps=1, **settings), progress=False)
     with pytest.raises(CheckpointError, match=r"settings differ from the run's \(lr: run has 0.0002, given 0.001\)"):
         train(TrainConfig(out=str(tmp_path), max_steps=2, resume=True, **{**settings, "lr": 1e-3}), progress=False)
+
+
+def test_resume_may_change_budget_and_how_it_computes(reference_runs, tmp_path, capsys):
+    _, settings = reference_runs["bce"]
+    train(TrainConfig(out=str(tmp_path), max_steps=2, **settings), progress=False)
+    config_json = (tmp_path / "config.json").read_text()
+    # a budget already reached: nothing trained, nothing rewritten
+    capsys.readouterr()
+    train(TrainConfig(out=str(tmp_path), max_steps=2, resume=True, **settings), progress=False)
+    assert "is already at step 2; the budget given ends at step 2: nothing to train" in capsys.readouterr().out
+    train(TrainConfig(out=str(tmp_path), max_steps=1, resume=True, **settings), progress=False)
+    assert (tmp_path / "config.json").read_text() == config_json
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2
+    # bf16 autocast, compilation and the thread count may change; the run goes on
+    changed = {**settings, "amp": True, "threads": 1}
+    train(TrainConfig(out=str(tmp_path), max_steps=3, resume=True, **changed), progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
 
 
 def test_resume_a_run_saved_before_d_hidden_existed(reference_runs, tmp_path):
@@ -117,15 +137,35 @@ def test_resume_without_checkpoint(tmp_path, tiny_settings):
 def test_existing_run_needs_resume_or_force(tmp_path, tiny_settings, capsys):
     from upgan.gan import RunExistsError
 
-    train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
+    train(TrainConfig(out=str(tmp_path), max_steps=4, **tiny_settings), progress=False)
+    assert (tmp_path / "samples" / "epoch_001.png").exists()
     (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "samples" / "keep").mkdir()
+    (tmp_path / "samples" / "keep" / "mine.txt").write_text("mine")
+    (tmp_path / "samples" / "picked.png").write_bytes(b"mine")
+    (tmp_path / "metrics.json").write_text("{}")  # what `upgan evaluate` wrote about the old generator
     with pytest.raises(RunExistsError, match="already holds a run .*Pass --resume to continue it, --force"):
         train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
     capsys.readouterr()
     train(TrainConfig(out=str(tmp_path), max_steps=2, force=True, **tiny_settings), progress=False)
     assert "--force: replacing" in capsys.readouterr().out
-    assert (tmp_path / "notes.txt").read_text() == "mine"  # nothing but the run's own files is touched
+    # nothing but the run's own files (and what upgan derived from them) is touched
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "samples" / "keep" / "mine.txt").read_text() == "mine"
+    assert (tmp_path / "samples" / "picked.png").read_bytes() == b"mine"
+    assert not (tmp_path / "metrics.json").exists()
+    assert not (tmp_path / "samples" / "epoch_001.png").exists()  # the new run has not finished an epoch
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2
+
+
+def test_run_folder_that_is_a_file(tmp_path, tiny_settings):
+    from upgan.gan import RunExistsError
+
+    (tmp_path / "afile").write_text("mine")
+    for flags in ({}, {"force": True}):
+        with pytest.raises(RunExistsError, match=r"The run folder .*afile is a file, not a folder; choose another --out"):
+            train(TrainConfig(out=str(tmp_path / "afile"), max_steps=1, **flags, **tiny_settings), progress=False)
+    assert (tmp_path / "afile").read_text() == "mine"
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, tiny_settings, monkeypatch):

@@ -66,6 +66,14 @@ def test_user_errors(tmp_path, capsys, argv, message):
     assert err.startswith("upgan compare: error: ") and re.search(message, err), err
 
 
+def test_out_must_be_a_folder(tmp_path, capsys):
+    (tmp_path / "afile").write_text("mine")
+    assert main(["compare", "--max-steps", "1", "--out", str(tmp_path / "afile")]) == 2
+    assert "--out must be a folder; " in capsys.readouterr().err and (tmp_path / "afile").read_text() == "mine"
+    assert main(["compare", "--max-steps", "1", "--out", ""]) == 2
+    assert "--out must be a folder; '' is empty" in capsys.readouterr().err
+
+
 def test_reading_follows_the_numbers():
     def variant(name, fid, kid, cb, speed):
         return dict(upsample=name, fid=fid, kid=kid, precision=0.7, recall=0.4, density=0.9, coverage=0.6,

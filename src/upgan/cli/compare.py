@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     if args.n <= K_DC:
         raise CliError(f"--n must be at least {K_DC + 1}: density/coverage need more than k={K_DC} samples. Received --n {args.n}")
     out = Path(args.out)
+    if not args.out or (out.exists() and not out.is_dir()):
+        raise CliError(f"--out must be a folder; {args.out!r} is {'empty' if not args.out else 'a file'}")
     if (out / "report.json").exists() and not args.force:
         raise CliError(f"{out} already holds a report; use --force to replace it, or another --out")
 

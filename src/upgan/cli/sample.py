@@ -6,6 +6,8 @@ import argparse
 
 from upgan.cli import CliError
 
+_BATCH = 256  # images generated per forward pass
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from upgan.gan import CheckpointError, load_generator
-    from upgan.gan.images import save_grid
+    from upgan.gan.images import save_grid, to_uint8
 
     if args.n < 1:
         raise CliError(f"-n must be a positive integer. Received -n {args.n}")
@@ -33,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     except CheckpointError as err:
         raise CliError(str(err)) from err
     z = torch.randn(args.n, generator.latent_dim, generator=torch.Generator().manual_seed(args.seed))
-    with torch.no_grad():
-        images = generator(z)
+    with torch.no_grad():  # in batches, kept as uint8: memory stays flat for any -n
+        images = torch.cat([to_uint8(generator(chunk)) for chunk in z.split(_BATCH)])
     try:
         save_grid(images, args.out)
     except (OSError, ValueError) as err:

@@ -20,8 +20,9 @@ def register(subparsers) -> None:
         "train",
         help="train a GAN on mnist5k (default), MNIST, Fashion-MNIST, CIFAR-10 or a folder of images",
         description="Train a DCGAN-style generator whose upsampling method you choose. Only the flags "
-        "you give override the defaults (see upgan.gan.TrainConfig); with --resume they override the "
-        "saved run's settings. Writes config.json, metrics.csv, samples/, checkpoint.pt and "
+        "you give override the defaults (see upgan.gan.TrainConfig). With --resume the run's saved "
+        "settings apply; only the budget (--epochs, --max-steps) and how it computes (--device, --amp, "
+        "--compile, --num-workers, --threads, --data-dir) may be given anew. Writes config.json, metrics.csv, samples/, checkpoint.pt and "
         "generator.safetensors to --out (default runs/<dataset>-<upsample>).",
         argument_default=argparse.SUPPRESS,
     )

@@ -43,7 +43,9 @@ def read_folder(root: str | Path, image_size: int, channels: int) -> tuple[torch
     """
     from PIL import Image, UnidentifiedImageError
 
-    root = Path(root)
+    root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"{root} is a file, not a folder of images (dataset 'folder:{root}')")
     if not root.is_dir():
         raise DatasetError(f"Folder {root} does not exist (dataset 'folder:{root}')")
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

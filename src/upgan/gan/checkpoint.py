@@ -46,9 +46,16 @@ def save_atomic(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # some writers (safetensors) create 0600 files
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the mask means setting it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def save_checkpoint(path: Path, state: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,10 @@ AUGMENTS = ("none", "translation", "cutout", "translation,cutout")
 _ADDED_LATER = {"d_hidden": 0}
 
 # Fields that may differ between a run and its resumption: the budget and where it runs.
-RESUMABLE_CHANGES = ("epochs", "max_steps", "device", "num_workers", "threads", "resume", "force", "out")
+# Settings a resumed run may change: the budget and how (not what) it computes.
+RESUMABLE_CHANGES = (
+    "epochs", "max_steps", "device", "amp", "compile", "num_workers", "threads", "data_dir", "resume", "force", "out",
+)  # fmt: skip
 
 
 @dataclass
@@ -139,6 +143,13 @@ class TrainConfig:
             self._check(name, lambda v: 0 <= v < 1, "a number in [0, 1)")
         if not self.dataset:
             raise ValueError("The `dataset` setting must not be empty. Received dataset=''")
+        if self.out == "":
+            raise ValueError("The `out` setting must be a folder path or None, not empty. Received out=''")
+        folder = self.dataset[len("folder:") :] if self.dataset.startswith("folder:") else ""
+        if folder:
+            # Stored absolute (and with ~ expanded), so the run's other commands find the images
+            # from any working directory.
+            self.dataset = "folder:" + os.path.abspath(os.path.expanduser(folder))
 
     def _choice(self, name: str, allowed: tuple[str, ...]) -> None:
         value = getattr(self, name)
@@ -175,18 +186,27 @@ class TrainConfig:
 
         Without ``out``, a new run never lands on an old one: it takes ``runs/<dataset>-<upsample>``
         or, when that already holds a run, the first free ``...-2``, ``...-3``, ... (so ``make run``
-        can be repeated). ``resume`` and ``force`` without ``out`` mean the unnumbered folder.
+        can be repeated). ``resume`` without ``out`` means the last of those folders (the newest
+        run), ``force`` the unnumbered one.
 
-        >>> TrainConfig().run_dir().as_posix(), TrainConfig(dataset="folder:/a/b c").run_dir().as_posix()
-        ('runs/mnist5k-nearest', 'runs/folder-a-b-c-nearest')
+        A folder dataset is named after the folder (its last path component).
+
+        >>> TrainConfig().run_dir().as_posix(), TrainConfig(dataset="folder:/a/my faces").run_dir().as_posix()
+        ('runs/mnist5k-nearest', 'runs/folder-my-faces-nearest')
         """
         if self.out is not None:
             return Path(self.out)
-        slug = re.sub(r"[^A-Za-z0-9_.]+", "-", self.dataset).strip("-")
+        name = self.dataset
+        if name.startswith("folder:"):
+            name = "folder-" + (Path(name[len("folder:") :]).name or "root")
+        slug = re.sub(r"[^A-Za-z0-9_.]+", "-", name).strip("-")
         base = Path("runs") / f"{slug}-{self.upsample}"
-        if self.resume or self.force:
+        if self.force:
             return base
-        candidate, number = base, 2
+        taken, candidate, number = [], base, 2
         while (candidate / "config.json").exists() or (candidate / "checkpoint.pt").exists():
+            taken.append(candidate)
             candidate, number = base.with_name(f"{base.name}-{number}"), number + 1
+        if self.resume:  # the newest of those runs
+            return taken[-1] if taken else base
         return candidate

@@ -23,7 +23,8 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2):
-    """Tile images in [-1, 1] into one Pillow image, ``nrow`` per row (default: a square grid).
+    """Tile images in [-1, 1] (or already :func:`to_uint8`'s output) into one Pillow image, ``nrow`` per row
+    (default: a square grid).
 
     Shape:
         (N, C, H, W) with C in {1, 3} -> an image of
@@ -37,7 +38,7 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2):
     n, c, h, w = images.shape
     nrow = nrow or math.ceil(math.sqrt(n))
     rows = math.ceil(n / nrow)
-    pixels = to_uint8(images)
+    pixels = images if images.dtype == torch.uint8 else to_uint8(images)
     canvas = torch.zeros(c, rows * (h + padding) + padding, nrow * (w + padding) + padding, dtype=torch.uint8)
     for i in range(n):
         top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import shutil
 import signal
 import threading
 import time
@@ -44,8 +43,11 @@ __all__ = ["train", "TrainingDiverged", "RunExistsError", "METRICS_COLUMNS", "N_
 METRICS_COLUMNS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "seconds")
 N_FIXED_SAMPLES = 64
 GP_WEIGHT = 10.0  # Gulrajani et al. 2017, lambda = 10
-# Files a run writes; --force replaces exactly these and nothing else in the folder.
-_RUN_FILES = ("config.json", "metrics.csv", CHECKPOINT, GENERATOR, "samples")
+# Files a run writes, and those upgan's other commands derive from it by default (evaluate's
+# metrics.json, artifacts' phases.png): --force replaces exactly these and nothing else.
+_RUN_FILES = ("config.json", "metrics.csv", CHECKPOINT, GENERATOR)
+_RUN_GLOBS = ("samples/epoch_[0-9]*.png", "samples/latest.png", "events.out.tfevents.*")
+_DERIVED_FILES = ("metrics.json", "phases.png")
 
 
 class TrainingDiverged(RuntimeError):
@@ -57,8 +59,14 @@ class RunExistsError(FileExistsError):
 
 
 def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Context) -> dict | None:
-    """Check the run folder; return the checkpoint to resume from (or None). Rank 0 clears it with ``force``."""
-    existing = [name for name in _RUN_FILES if (run_dir / name).exists()]
+    """Check the run folder; return the checkpoint to resume from (or None). Rank 0 clears it with ``force``.
+
+    ``force`` deletes the run's own files (and the derived ones), never anything else the folder holds.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunExistsError(f"The run folder {run_dir} is a file, not a folder; choose another --out.")
+    existing = [run_dir / name for name in _RUN_FILES if (run_dir / name).is_file()]
+    existing += [path for pattern in _RUN_GLOBS for path in sorted(run_dir.glob(pattern)) if path.is_file()]
     if config.resume:
         state = load_checkpoint(run_dir / CHECKPOINT)
         saved = TrainConfig.from_saved(state["config"]).to_dict()
@@ -68,7 +76,7 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
             diffs = ", ".join(f"{k}: run has {saved[k]!r}, given {wanted[k]!r}" for k in changed)
             raise CheckpointError(
                 f"Cannot resume {run_dir}: settings differ from the run's ({diffs}). "
-                "Only the budget and the device may change (" + ", ".join(RESUMABLE_CHANGES) + ")."
+                "Only these may change: " + ", ".join(RESUMABLE_CHANGES) + "."
             )
         if state["world_size"] != ctx.world_size:
             raise CheckpointError(
@@ -77,16 +85,18 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
             )
         return state
     if existing and not config.force:
+        shown = ", ".join(path.relative_to(run_dir).as_posix() for path in existing[:6])
+        more = f" and {len(existing) - 6} more" if len(existing) > 6 else ""
         raise RunExistsError(
-            f"{run_dir} already holds a run ({', '.join(existing)}). "
+            f"{run_dir} already holds a run ({shown}{more}). "
             "Pass --resume to continue it, --force to replace it, or --out for a new folder."
         )
     distributed.barrier(ctx)  # every rank has looked before rank 0 deletes anything
     if existing and ctx.is_main:
-        print(f"--force: replacing {', '.join(str(run_dir / n) for n in existing)}")
-        for name in existing:
-            path = run_dir / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        existing += [run_dir / name for name in _DERIVED_FILES if (run_dir / name).is_file()]
+        print(f"--force: replacing {len(existing)} file(s) of the run in {run_dir}")
+        for path in existing:
+            path.unlink()
     return None
 
 
@@ -207,6 +217,13 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
     total_steps = config.epochs * steps_per_epoch
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
+    if resume_state is not None and resume_state["step"] >= total_steps:
+        if ctx.is_main:  # nothing is written: config.json keeps the budget the checkpoint reached
+            print(
+                f"{run_dir} is already at step {resume_state['step']}; "
+                f"the budget given ends at step {total_steps}: nothing to train. Raise --epochs or --max-steps."
+            )
+        return run_dir
 
     # ---- models: identical initial weights on every rank (same seed)
     torch.manual_seed(config.seed)
