@@ -164,6 +164,8 @@ def test_translate_matches_a_loop():
     torch.manual_seed(4)  # replay the same draws: dy then dx, each in [-1, 1] for size 8, ratio 1/8
     dy, dx = torch.randint(-1, 2, (5, 1, 1)).flatten(), torch.randint(-1, 2, (5, 1, 1)).flatten()
     torch.testing.assert_close(y, _naive_translate(x, dy, dx))
+    for channels in (1, 3):  # plain NCHW strides, even where one channel makes NHWC look contiguous
+        assert translate(torch.randn(2, channels, 8, 8)).stride() == (channels * 64, 64, 8, 1)
 
 
 def test_cutout_matches_a_mask():
