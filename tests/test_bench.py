@@ -76,6 +76,21 @@ def test_errors(capsys):
         main(["bench", "--memory-format", "nhwc"])
 
 
+def test_output_checked_before_running(tmp_path, capsys):
+    """A report that could not be written is refused before the benchmark runs, not after."""
+    (tmp_path / "file").write_text("")
+    for output, message in (
+        (tmp_path / "nodir" / "b.md", f"--output must be in an existing folder, got '{tmp_path / 'nodir' / 'b.md'}' "
+         f"('{tmp_path / 'nodir'}' is not a folder)"),
+        (tmp_path / "file" / "b.md", "is not a folder)"),
+        (tmp_path, f"--output must be a file, not a folder, got '{tmp_path}'"),
+    ):
+        assert main(["bench", "--quick", "--output", str(output)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.startswith("upgan bench: error: --output ")
+        assert message in captured.err and captured.err.count("\n") == 1
+
+
 def test_page_fault_counter_sees_fresh_memory():
     """Touching a fresh 64 MB block faults pages in; the counter the table uses must see it."""
     from upgan.cli import bench

@@ -91,6 +91,8 @@ def test_cli_overlap_prints_grid_and_draws_png(tmp_path, capsys):
         (["--kernel", "3"], r"give --kernel K and --stride S"),
         (["somewhere", "--kernel", "3", "--stride", "2"], r"either RUN_DIR or --kernel/--stride, not both"),
         (["nowhere"], r"No generator\.safetensors in nowhere"),
+        (["nowhere", "--period", "1"], r"--period must be an integer >= 2\. Received --period 1$"),
+        (["--kernel", "3", "--stride", "2", "--period", "0"], r"--period must be an integer >= 2\. Received --period 0$"),
     ],
 )
 def test_cli_errors(capsys, argv, message):
@@ -114,3 +116,5 @@ def test_cli_run_dir(tmp_path, capsys):
     assert (run / "phases.png").stat().st_size > 1000
     assert main(["artifacts", str(run), "--period", "3"]) == 2
     assert "--period must divide the image size 28. Received --period 3" in capsys.readouterr().err
+    assert main(["artifacts", str(run), "--period", "1"]) == 2
+    assert capsys.readouterr().err == "upgan artifacts: error: --period must be an integer >= 2. Received --period 1\n"

@@ -1,7 +1,11 @@
 """`upgan explain`: the pictured layouts compute the real layers, and the printed arithmetic."""
 
+import itertools
+import os
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -115,12 +119,88 @@ def test_gif_frames_show_the_window(tmp_path, capsys):
     assert last.getpixel(centre(7, 7)) == (30, 40, 60) and last.getpixel(centre(0, 0)) != (30, 40, 60)
 
 
+def _explain(capsys, argv):
+    """Run ``upgan explain ARGV``: ``(exit code, printed output size or None, stderr)``."""
+    code = main(["explain", *map(str, argv)])
+    captured = capsys.readouterr()
+    sizes = re.findall(r"^Output: (\d+)x\1 -> (\d+)x\2", captured.out, flags=re.MULTILINE)
+    assert len(sizes) == (code == 0), captured.out
+    return code, int(sizes[0][1]) if sizes else None, captured.err
+
+
+def _real_size(op, **kwargs):
+    """The output side of the real function on a square input, or None when it refuses the arguments."""
+    i, k = kwargs.pop("input"), kwargs.pop("kernel")
+    try:
+        y = op(torch.zeros(1, 1, i, i), torch.zeros(1, 1, k, k), **kwargs)
+    except ValueError:
+        return None
+    assert y.shape[2] == y.shape[3]
+    return y.shape[2]
+
+
+PADDINGS = ("same", "valid", 0, 1, 2, 3, -1)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_conv_explains_exactly_what_conv2d_runs(capsys, stride):
+    """Every setting conv2d accepts is explained with its real output size; the rest are one-line errors."""
+    for i, k, padding, d in itertools.product(range(1, 7), range(1, 6), PADDINGS, [1, 2, 3]):
+        real = _real_size(conv2d, input=i, kernel=k, stride=stride, padding=padding, dilation=d)
+        argv = ["conv", "--input", i, "--kernel", k, "--stride", stride, "--padding", padding, "--dilation", d]
+        code, size, err = _explain(capsys, argv)
+        assert (code, size) == ((2, None) if real is None else (0, real)), (argv, err)
+        assert real is not None or (err.startswith("upgan explain: error: ") and err.count("\n") == 1), err
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_conv_transpose_explains_exactly_what_conv_transpose2d_runs(capsys, stride):
+    """As for conv, with output_padding None or 0 .. 2 (valid only below the stride, or the dilation for integers)."""
+    for i, k, padding, d, op in itertools.product([1, 2, 3, 4], range(1, 5), PADDINGS, [1, 2, 3], [None, 0, 1, 2]):
+        real = _real_size(
+            conv_transpose2d, input=i, kernel=k, stride=stride, padding=padding, output_padding=op, dilation=d
+        )
+        argv = ["conv-transpose", "--input", i, "--kernel", k, "--stride", stride, "--padding", padding, "--dilation", d]
+        code, size, err = _explain(capsys, argv + ([] if op is None else ["--output-padding", op]))
+        assert (code, size) == ((2, None) if real is None else (0, real)), (argv, op, err)
+        assert real is not None or (err.startswith("upgan explain: error: ") and err.count("\n") == 1), err
+
+
+def test_side_note_for_an_empty_or_refused_padding(capsys):
+    assert _explain(capsys, ["conv", "--input", "3", "--kernel", "5"])[:2] == (0, 3)
+    assert main(["explain", "conv", "--input", "1", "--kernel", "2", "--padding", "1"]) == 0
+    assert "Output: 1x1 -> 2x2   ('same' gives 1, 'valid' gives an empty output)" in capsys.readouterr().out
+    argv = ["conv-transpose", "--input", "3", "--kernel", "3", "--stride", "2", "--dilation", "2", "--padding", "1"]
+    assert main(["explain", *argv]) == 0
+    assert "Output: 3x3 -> 7x7   ('same' and 'valid' refuse a stride > 1 with a dilation > 1)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["explain", "conv-transpose", "--input", "30"], ["tour", "--part", "upsampling"]])
+def test_closed_pipe_exits_quietly(argv):
+    """`upgan ... | head` when head has gone: exit code 1 and nothing on stderr, not a BrokenPipeError traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "upgan", *argv], stdout=write_end, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["conv-transpose", "--kernel", "0"], r"--kernel must be an integer >= 1\. Received --kernel 0"),
         (["conv-transpose", "--padding", "full"], r"`padding` argument must be one of .*Received padding='full'"),
         (["conv", "--input", "2", "--kernel", "5", "--padding", "valid"], r"output size would be -2"),
+        (
+            ["conv-transpose", "--input", "3", "--stride", "2", "--dilation", "2", "--padding", "same"],
+            r"--stride > 1 is not supported together with --dilation > 1 for --padding 'valid' or 'same' "
+            r"\(as in Keras\)\. Received --stride 2, --dilation 2, --padding same$",
+        ),
         (["conv-transpose", "--input", "30", "--gif", "x.gif"], r"animation would have 3600 frames"),
         (["upsample", "--mode", "trilinear"], r"Received mode='trilinear'"),
         (["upsample", "--scale", "0"], r"--scale must be an integer >= 1\. Received --scale 0"),

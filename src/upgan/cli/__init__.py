@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 __all__ = ["main", "build_parser", "CliError"]
@@ -46,6 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``upgan ARGV`` and return its exit code.
+
+    A reader that stops early (``upgan tour | head``) closes the pipe under us: that ends the
+    command quietly with exit code 1, as the Python docs recommend (library/signal.html, "Note on
+    SIGPIPE"), instead of a BrokenPipeError traceback.
+    """
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # inside the try: a closed pipe shows on this flush, if not before
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at devnull so that flush has nowhere to fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

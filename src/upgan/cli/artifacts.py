@@ -35,14 +35,16 @@ def _grid(rows: list[list[float]], fmt: str) -> str:
     return "\n".join("  " + " ".join(c.rjust(width) for c in row) for row in cells)
 
 
-def _check_positive(value: int | None, flag: str) -> None:
-    if value is not None and value < 1:
-        raise CliError(f"{flag} must be an integer >= 1. Received {flag} {value}")
+def _check_at_least(value: int | None, flag: str, minimum: int) -> None:
+    if value is not None and value < minimum:
+        raise CliError(f"{flag} must be an integer >= {minimum}. Received {flag} {value}")
 
 
 def run(args: argparse.Namespace) -> int:
-    for value, flag in ((args.kernel, "--kernel"), (args.stride, "--stride"), (args.input, "--input"), (args.n, "--n"), (args.period, "--period")):
-        _check_positive(value, flag)
+    for value, flag in ((args.kernel, "--kernel"), (args.stride, "--stride"), (args.input, "--input"), (args.n, "--n")):
+        _check_at_least(value, flag, 1)
+    # A period-1 pattern is no pattern: upgan.metrics.spectrum refuses periods below 2.
+    _check_at_least(args.period, "--period", 2)
     if args.run_dir is not None:
         if args.kernel is not None or args.stride is not None:
             raise CliError("give either RUN_DIR or --kernel/--stride, not both")

@@ -137,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise CliError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
+    if args.output:
+        _check_output(args.output)  # before the run, which takes minutes
     repeats, warmup = (2, 0) if args.quick else (args.repeats, args.warmup)
     formats = MEMORY_FORMATS if args.memory_format == "both" else (args.memory_format,)
 
@@ -171,9 +173,23 @@ def run(args: argparse.Namespace) -> int:
     note = ["(--quick: tiny stages, 2 repeats: checks the command, measures nothing)", ""] if args.quick else []
     _emit(report, ["## Targets (forward+backward)", "", *note, *sum(summaries, [])])
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write("\n".join(report) + "\n")
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write("\n".join(report) + "\n")
+        except OSError as err:
+            raise CliError(f"cannot write {args.output}: {err}") from err
     return 0
+
+
+def _check_output(path: str) -> None:
+    """Refuse an ``--output`` that cannot be written: a folder, or a file in a missing or read-only folder."""
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        raise CliError(f"--output must be a file, not a folder, got {path!r}")
+    if not os.path.isdir(folder):
+        raise CliError(f"--output must be in an existing folder, got {path!r} ({folder!r} is not a folder)")
+    if not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        raise CliError(f"--output must be writable, got {path!r} (permission denied)")
 
 
 def _emit(report: list[str], lines: list[str]) -> None:

@@ -150,10 +150,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _other_paddings(output_size, padding: str | int) -> str:
+    """The side note "   ('same' gives 3, 'valid' gives 2)": output sizes under the string paddings not chosen.
+
+    ``output_size(padding)`` is the :mod:`upgan.shapes` function for the layer; a padding that
+    leaves nothing (its ``ValueError``) is named as giving an empty output, not an error.
+    """
+    notes = []
+    for other in ("same", "valid"):
+        if other == padding:
+            continue
+        try:
+            notes.append(f"'{other}' gives {output_size(other)}")
+        except ValueError:
+            notes.append(f"'{other}' gives an empty output")
+    return f"   ({', '.join(notes)})" if notes else ""
+
+
 def _explain_transposed(args: argparse.Namespace, padding: str | int) -> Layout:
-    from upgan.shapes import conv_transpose_output_size, conv_transpose_steps
+    from upgan.shapes import PADDINGS, conv_transpose_output_size, conv_transpose_steps
 
     i, k, s, d, op = args.input, args.kernel, args.stride, args.dilation, args.output_padding
+    # As upgan.functional.conv_transpose2d and Keras's base_conv_transpose.py refuse it.
+    string_refused = s > 1 and d > 1
+    if padding in PADDINGS and string_refused:
+        raise CliError(
+            "--stride > 1 is not supported together with --dilation > 1 for --padding 'valid' or 'same' "
+            f"(as in Keras). Received --stride {s}, --dilation {d}, --padding {padding}"
+        )
     st = conv_transpose_steps(i, k, s, padding, op, d)
     rules = "Keras 3" if isinstance(padding, str) else "PyTorch"
     print(f"Transposed convolution on a {i}x{i} input ({rules} rules), one axis at a time:")
@@ -182,11 +206,11 @@ def _explain_transposed(args: argparse.Namespace, padding: str | int) -> Layout:
         f"and slide the flipped kernel with stride 1: {st.zero_inserted} + {st.pad_before} + {st.pad_after} - {k2} + 1 = {st.output_size}"
         + (" (a negative pad crops)" if min(st.pad_before, st.pad_after) < 0 else "")
     )
-    others = []
-    for other in ("same", "valid"):
-        if other != padding:
-            others.append(f"'{other}' gives {conv_transpose_output_size(i, k, s, other, None, d)}")
-    print(f"Output: {i}x{i} -> {st.output_size}x{st.output_size}" + (f"   ({', '.join(others)})" if others else ""))
+    if string_refused:
+        others = "   ('same' and 'valid' refuse a stride > 1 with a dilation > 1)"
+    else:
+        others = _other_paddings(lambda other: conv_transpose_output_size(i, k, s, other, None, d), padding)
+    print(f"Output: {i}x{i} -> {st.output_size}x{st.output_size}{others}")
     layout = transposed_layout(st)
     if i <= PICTURE_MAX:
         values = [[str(r * i + c + 1) for c in range(i)] for r in range(i)]
@@ -226,8 +250,8 @@ def _explain_conv(args: argparse.Namespace, padding: str | int) -> Layout:
     else:
         print(f"  1. padding={padding} adds {padding} on each side: floor((i + 2p - k') / s) + 1 = "
               f"floor(({i} + {2 * padding} - {k2}) / {s}) + 1 = {out}")
-    others = [f"'{o}' gives {conv_output_size(i, k, s, o, d)}" for o in ("same", "valid") if o != padding]
-    print(f"Output: {i}x{i} -> {out}x{out}   ({', '.join(others)})")
+    others = _other_paddings(lambda other: conv_output_size(i, k, s, other, d), padding)
+    print(f"Output: {i}x{i} -> {out}x{out}{others}")
     layout = conv_layout(i, k, s, padding, d)
     if i <= PICTURE_MAX:
         n = len(layout.cells)
