@@ -281,7 +281,7 @@ def _upsample(args: argparse.Namespace) -> int:
     if args.mode == "nearest":
         print(f"  each input pixel is repeated {f} times along rows, then along columns")
     else:
-        print(f"  output pixel o samples the input at (o + 0.5) / f - 0.5 (half-pixel centres, no antialiasing):")
+        print("  output pixel o samples the input at (o + 0.5) / f - 0.5 (half-pixel centres, no antialiasing):")
         print("  " + ", ".join(f"o={o} -> {(o + 0.5) / f - 0.5:g}" for o in range(min(out, 6))) + (", ..." if out > 6 else ""))
     print(f"Output: {i}x{i} -> {out}x{out}")
     if i <= PICTURE_MAX:

@@ -34,7 +34,7 @@ from upgan.gan.checkpoint import (
 from upgan.gan.config import RESUMABLE_CHANGES, TrainConfig
 from upgan.gan.ema import ema_decay, make_ema, update_ema
 from upgan.gan.images import save_grid
-from upgan.gan.losses import d_output, discriminator_loss, generator_loss, gradient_penalty
+from upgan.gan.losses import d_output, discriminator_loss, generator_loss
 from upgan.gan.models import Discriminator, Generator
 from upgan.gan.precision import native_bf16
 
