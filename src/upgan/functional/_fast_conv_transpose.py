@@ -112,8 +112,13 @@ def conv_transpose2d_subpixel(
     kernel = kernel.reshape(c_out * sh * sw, c_in, th, tw)  # (C_out*sh*sw, C_in, th, tw)
     phase_bias = None if bias is None else bias.repeat_interleave(sh * sw)
     # Coarse output m reads x[m - th + 1 .. m]; pad (or crop, when negative) to get m in [first, end).
-    padded = F.pad(x, (tw - 1 - first_w, end_w - w, th - 1 - first_h, end_h - h))
-    y = F.conv2d(padded, kernel, phase_bias)  # (N, C_out*sh*sw, end_h - first_h, end_w - first_w)
+    pads = (tw - 1 - first_w, end_w - w, th - 1 - first_h, end_h - h)
+    if pads[0] == pads[1] >= 0 and pads[2] == pads[3] >= 0:
+        # Symmetric (k = 4, s = 2, p = 1 among others): the convolution pads; no padded copy of x.
+        y = F.conv2d(x, kernel, phase_bias, padding=(pads[2], pads[0]))
+    else:
+        y = F.conv2d(F.pad(x, pads), kernel, phase_bias)
+    # y: (N, C_out*sh*sw, end_h - first_h, end_w - first_w)
     if sh == sw:
         y = F.pixel_shuffle(y, sh)  # (N, C_out, (end_h - first_h)*sh, (end_w - first_w)*sw)
     else:
