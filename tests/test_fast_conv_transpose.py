@@ -69,14 +69,14 @@ def test_subpixel_gradcheck(stride, padding, output_padding, seeded):
 
 def test_dispatch_rule():
     x, few, many = torch.zeros(1, 8, 4, 4), torch.zeros(8, 4, 4, 4), torch.zeros(8, 5, 4, 4)
+    assert prefers_subpixel(x, few, (2, 2), (1, 1), 1)  # C_out * s * s = 16
+    assert not prefers_subpixel(x, many, (2, 2), (1, 1), 1)  # 20 channels: native
+    assert not prefers_subpixel(x, few, (1, 1), (1, 1), 1)  # stride 1: nothing to decompose
+    assert not prefers_subpixel(x, few, (2, 2), (2, 2), 1)  # dilated
+    assert not prefers_subpixel(x, torch.zeros(8, 2, 4, 4), (2, 2), (1, 1), 2)  # grouped
+    assert prefers_subpixel(x, few.requires_grad_(), (2, 2), (1, 1), 1)  # training too
     with torch.no_grad():
-        assert prefers_subpixel(x, few, (2, 2), (1, 1), 1)  # inference, C_out * s * s = 16
-        assert not prefers_subpixel(x, many, (2, 2), (1, 1), 1)  # 20 channels: native
-        assert not prefers_subpixel(x, few, (1, 1), (1, 1), 1)  # stride 1: nothing to decompose
-        assert not prefers_subpixel(x, few, (2, 2), (2, 2), 1)  # dilated
-        assert not prefers_subpixel(x, torch.zeros(8, 2, 4, 4), (2, 2), (1, 1), 2)  # grouped
-    assert prefers_subpixel(x, few, (2, 2), (1, 1), 1)  # grad mode on, but nothing requires grad
-    assert not prefers_subpixel(x, few.requires_grad_(), (2, 2), (1, 1), 1)  # training: native
+        assert not prefers_subpixel(x, many, (2, 2), (1, 1), 1)  # inference or not: the same rule
 
 
 @pytest.mark.parametrize("grad", [False, True])
@@ -99,7 +99,7 @@ def test_fast_equals_native_for_every_configuration(grad, seeded):
         torch.testing.assert_close(conv_transpose2d_fast(x, w, None, *args), want, rtol=1e-12, atol=1e-12)
 
 
-def test_module_takes_the_subpixel_path_for_inference(monkeypatch, seeded):
+def test_module_takes_the_subpixel_path_for_few_output_channels(monkeypatch, seeded):
     seeded(2)
     calls = []
 
@@ -115,5 +115,10 @@ def test_module_takes_the_subpixel_path_for_inference(monkeypatch, seeded):
     with torch.no_grad():
         torch.testing.assert_close(layer(x), reference(x), rtol=1e-5, atol=1e-5)
     assert len(calls) == 1
-    layer(x).sum().backward()  # training: native
-    assert len(calls) == 1 and layer.weight.grad is not None
+    grad = torch.randn(2, 3, 14, 14)
+    x.requires_grad_()
+    mine = torch.autograd.grad(layer(x), (x, layer.weight, layer.bias), grad)  # training: the same path
+    assert len(calls) == 2
+    want = torch.autograd.grad(reference(x), (x, reference.weight, reference.bias), grad)
+    for a, b in zip(mine, want):  # and torch's gradients
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)

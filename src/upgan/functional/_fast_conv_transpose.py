@@ -23,16 +23,14 @@ def prefers_subpixel(x: torch.Tensor, weight: torch.Tensor, stride: Pair, dilati
 
     The decomposition applies to ``groups == 1``, ``dilation == 1`` and ``stride > 1``. The rule
     comes from measurements on a 2-core AVX-512 CPU (torch 2.13, oneDNN 3.12; the
-    "Transposed-convolution paths" table of ``benchmarks/RESULTS.md``): for training (forward +
-    backward) the native kernel is 1.4-2.1x faster with many output channels and 1.1-1.15x
-    faster with few; for inference the decomposition is 1.2-1.5x faster with few output
-    channels (``C_out * s * s <= 16``, e.g. a generator's last 64 -> 1 or 64 -> 3 stage), where
-    oneDNN's transposed convolution is slow, and slower with many. Other devices (CUDA) keep the native kernel: no
-    measurement there supports a change.
+    "Transposed-convolution paths" table of ``benchmarks/RESULTS.md``, forward and
+    forward + backward): with few output channels (``C_out * s * s <= 16``, e.g. a generator's
+    last 64 -> 1 or 64 -> 3 stage), where oneDNN's transposed convolution is slow, the
+    decomposition is about 2x faster for inference and 1.05-1.3x for training; with many it is
+    1.2-2x slower. Other devices (CUDA) keep the native kernel: no measurement there supports a
+    change.
     """
     if groups != 1 or dilation != (1, 1) or stride == (1, 1) or x.device.type != "cpu":
-        return False
-    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
         return False
     return weight.shape[1] * stride[0] * stride[1] <= 16
 
