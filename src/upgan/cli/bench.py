@@ -8,7 +8,8 @@ Stages (input channels -> output channels at input size -> output size):
 Methods, all x2 with a 3x3 convolution unless named otherwise: ``nn.Upsample`` + ``nn.Conv2d``
 (nearest and bilinear), :class:`upgan.nn.ResizeConv2d` (nearest and bilinear),
 :class:`upgan.nn.SubPixelConv2d`, ``torch.nn.ConvTranspose2d(4, 2, 1)`` and
-:class:`upgan.nn.ConvTranspose2d` with the same arguments. Everything runs in one process and is
+:class:`upgan.nn.ConvTranspose2d` with the same arguments, and torch's again as a control (the
+ratio of two identical computations is the run's noise floor). Everything runs in one process and is
 interleaved: every repeat times each method once, in an order rotated from repeat to repeat, and
 the table reports medians, so load from other processes hits all methods alike.
 
