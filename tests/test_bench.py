@@ -56,7 +56,7 @@ def test_quick_report(tmp_path, capsys):
             assert re.fullmatch(r"[\d,]+|-", faults)
     paths = _rows(printed, "Transposed-convolution paths (k=4, s=2, p=1): native kernel vs sub-pixel decomposition")
     assert len(paths) == 2 * len(STAGES)
-    assert {r[-1] for r in paths} <= {"native / native", "sub-pixel / native"}
+    assert {r[-1] for r in paths} <= {"native / native", "sub-pixel / sub-pixel"}
     assert printed.count("ResizeConv2d(nearest) vs Upsample+Conv2d: median") == 2
     floors = re.findall(r"- Noise floor: .* (\d+\.\d\d)x to (\d+\.\d\d)x across the stages", printed)
     assert len(floors) == 2 and all(0 < float(low) <= float(high) for low, high in floors)
