@@ -198,3 +198,17 @@ def test_default_run_folder_is_numbered_instead_of_reused(trained_run, tmp_path,
     assert main(["train", "--resume", *_flags(settings), "--max-steps", "2", "--quiet"]) == 0
     assert load_checkpoint(second / "checkpoint.pt")["step"] == 2
     assert load_checkpoint(base / "checkpoint.pt")["step"] == 1
+
+
+def test_out_of_memory_is_a_one_line_error(trained_run, tmp_path, capsys, monkeypatch):
+    import importlib
+
+    train_module = importlib.import_module("upgan.gan.train")
+
+    def too_big(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 2508800000000 bytes.")
+
+    monkeypatch.setattr(train_module, "Generator", too_big)
+    _, settings = trained_run
+    argv = ["train", *_flags(settings), "--max-steps", "1", "--out", str(tmp_path / "big"), "--quiet"]
+    _expect_cli_error(argv, "out of memory building or training the networks; reduce --batch-size", capsys)

@@ -80,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
         run_dir = train(config, progress=not getattr(args, "quiet", False))
     except (TypeError, ValueError, DatasetError, CheckpointError, RunExistsError, TrainingDiverged) as err:
         raise CliError(str(err)) from err
+    except RuntimeError as err:  # torch.OutOfMemoryError included
+        if "allocate" not in str(err) and "out of memory" not in str(err).lower():
+            raise
+        raise CliError(
+            "out of memory building or training the networks; reduce --batch-size, --width, --d-width, "
+            f"--latent-dim or --image-size ({str(err).splitlines()[0][:200]})"
+        ) from err
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
         print(f"Run folder: {Path(run_dir)} (samples/latest.png, generator.safetensors)")
     return 0
