@@ -200,6 +200,7 @@ def test_bold_and_thin_digits_are_still_recognised(mnist5k, net):
         (torch.zeros(2, 3, 28, 28), r"shape \(N, 1, 28, 28\).*Received images of shape \(2, 3, 28, 28\)"),
         (torch.zeros(0, 1, 28, 28), r"Received images of shape \(0, 1, 28, 28\)"),
         (np.zeros((2, 1, 28, 28)), r"Received images of shape ndarray"),
+        (torch.full((2, 1, 28, 28), float("nan")), r"The `images` must be finite\. Received 1568 NaN or infinite"),
     ],
 )
 def test_digit_quality_rejects_bad_images(images, pattern):

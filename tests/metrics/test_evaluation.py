@@ -61,6 +61,8 @@ def test_format_table_lists_every_score():
     text = format_table({"generated": row, "baseline": row})
     for label, better in SCORES.values():
         assert any(line.startswith(label) and line.endswith(better) for line in text.splitlines())
+    alone = format_table({"generated": row}).splitlines()  # evaluate_images(..., baseline=False)
+    assert len(alone) == len(text.splitlines()) and alone[2].split()[-2:] == ["-", "lower"]
 
 
 def _run_dir(tmp_path):

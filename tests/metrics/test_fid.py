@@ -80,6 +80,19 @@ def test_too_few_samples_and_shape_errors():
         kid(torch.randn(10, 4), torch.randn(30, 4), subset_size=5, subsets=0)
     with pytest.raises(ValueError, match=r"same dimension\. Received real of shape \(5, 4\) and fake of shape \(5, 3\)"):
         fid(torch.randn(5, 4), torch.randn(5, 3))
+    with pytest.raises(ValueError, match=r"at least 1 dimension\. Received shape \(30, 0\)"):
+        kid(torch.randn(30, 0), torch.randn(30, 0), subset_size=5)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_features_are_an_error(bad):
+    """Checked before torchmetrics: a NaN covariance crashed LAPACK (segfault) at d = 128."""
+    real, fake = torch.randn(300, 128, dtype=torch.float64), torch.randn(300, 128, dtype=torch.float64)
+    fake[0, 0] = bad
+    with pytest.raises(ValueError, match=r"The `fake` features must be finite\. Received 1 NaN or infinite"):
+        fid(real, fake)
+    with pytest.raises(ValueError, match=r"The `fake` features must be finite"):
+        kid(real, fake, subset_size=50)
 
 
 def _blur(x, sigma):

@@ -63,6 +63,25 @@ def test_identical_sets():
     assert 0.8 < density < 1.5
 
 
+def test_duplicates_lie_at_distance_zero():
+    """Exact ties count (closed balls): distances are not left to the matrix-product form's rounding."""
+    x = torch.randn(40, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    assert knn_radii(torch.cat([x, x]), 1).max().item() == 0.0  # every point has its twin at distance 0
+    # The very same set: each point lies in its own ball and in those of the k it is the k-NN of,
+    # in exact arithmetic (k + 1) / k on average; the NumPy reference computes differences directly.
+    density, coverage = density_coverage(x, x, k=5)
+    assert coverage == 1.0 and density == pytest.approx(_prdc_np(x.numpy(), x.numpy(), 3, 5)[2], abs=1e-12)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_features_are_an_error(bad):
+    x, y = torch.randn(20, 4), torch.randn(20, 4)
+    y[3, 1] = bad
+    for call in (lambda: precision_recall(x, y), lambda: density_coverage(x, y), lambda: knn_radii(y, 3)):
+        with pytest.raises(ValueError, match=r"must be finite\. Received 1 NaN or infinite value\(s\)"):
+            call()
+
+
 def test_disjoint_far_sets():
     x = torch.randn(40, 4, generator=torch.Generator().manual_seed(1))
     far = x + 1000.0

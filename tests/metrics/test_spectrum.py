@@ -125,3 +125,7 @@ def test_errors():
         spectral_distance(torch.zeros(0, 1, 8, 8), torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match=r"Received images of shape \(8, 8\)"):
         radial_spectrum(torch.zeros(8, 8))
+    nan_image = torch.zeros(2, 1, 8, 8)
+    nan_image[1, 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match=r"The `gen` images must be finite\. Received 1 NaN or infinite value"):
+        checkerboard_score(nan_image, torch.zeros(2, 1, 8, 8))

@@ -282,8 +282,8 @@ def format_table(metrics: dict) -> str:
     """The scores of :func:`evaluate_images` as a text table, baseline beside each.
 
     Args:
-        metrics: a dict with ``"generated"`` and ``"baseline"``, each holding the
-            :data:`SCORES`.
+        metrics: a dict with ``"generated"`` and, unless :func:`evaluate_images` ran with
+            ``baseline=False``, ``"baseline"``, each holding the :data:`SCORES`.
 
     Returns:
         One line per score: label, generated value, real-vs-real value, which way is better.
@@ -298,6 +298,7 @@ def format_table(metrics: dict) -> str:
         f"{'-' * 18}  {'-' * 9}  {'-' * 12}  ------",
     ]
     for key, (label, better) in SCORES.items():
-        gen, base = metrics["generated"][key], metrics["baseline"][key]
-        lines.append(f"{label:<18}  {_fmt(gen):<9}  {_fmt(base):<12}  {better}")
+        gen = metrics["generated"][key]
+        base = _fmt(metrics["baseline"][key]) if "baseline" in metrics else "-"
+        lines.append(f"{label:<18}  {_fmt(gen):<9}  {base:<12}  {better}")
     return "\n".join(lines)

@@ -36,6 +36,11 @@ def _check_pair(real: object, fake: object, minimum: int, why: str) -> None:
             raise ValueError(f"The `{name}` argument must be a 2-D tensor of features (N, d). Received shape {shape}")
         if x.shape[0] < minimum:
             raise ValueError(f"The `{name}` argument needs at least {minimum} samples {why}. Received {x.shape[0]}")
+        bad = int((~torch.isfinite(x)).sum())
+        if bad:  # a NaN covariance crashes LAPACK's eigenvalue routine (a segfault at d >= 128)
+            raise ValueError(f"The `{name}` features must be finite. Received {bad} NaN or infinite value(s)")
+    if real.shape[1] < 1:
+        raise ValueError(f"The features must have at least 1 dimension. Received shape {tuple(real.shape)}")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(
             "The `real` and `fake` features must have the same dimension. "

@@ -38,7 +38,15 @@ def _check_features(features: object, name: str, k: int) -> torch.Tensor:
             f"The `{name}` argument needs more than k={k} samples for k-nearest-neighbour radii. "
             f"Received {features.shape[0]} samples"
         )
+    _check_finite(features, name)
     return features.double()
+
+
+def _check_finite(values: torch.Tensor, name: str) -> None:
+    """A NaN or inf would fall in no ball (comparisons with NaN are false) and go unnoticed."""
+    bad = int((~torch.isfinite(values)).sum())
+    if bad:
+        raise ValueError(f"The `{name}` argument must be finite. Received {bad} NaN or infinite value(s)")
 
 
 def _check_k(k: object) -> int:
@@ -79,17 +87,24 @@ def knn_radii(features: torch.Tensor, k: int) -> torch.Tensor:
     x = _check_features(features, "features", k)
     radii = []
     for start in range(0, len(x), _BLOCK):
-        d = torch.cdist(x[start : start + _BLOCK], x)  # (B, N)
+        d = _distances(x[start : start + _BLOCK], x)  # (B, N)
         # The k+1 smallest include the sample itself at distance 0.
         radii.append(d.topk(k + 1, dim=1, largest=False).values[:, k])
     return torch.cat(radii)
+
+
+def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Euclidean distances ``(len(a), len(b))``, from differences: the faster matrix-product form
+    (``|a|^2 + |b|^2 - 2 a.b``) leaves rounding noise where points coincide, and the closed
+    balls here count ties (a duplicate sample lies at distance exactly 0)."""
+    return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
 
 
 def _ball_counts(centres: torch.Tensor, radii: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     """For each point, how many balls B(centres[i], radii[i]) contain it: (len(points),) int64."""
     counts = []
     for start in range(0, len(points), _BLOCK):
-        d = torch.cdist(points[start : start + _BLOCK], centres)  # (B, N)
+        d = _distances(points[start : start + _BLOCK], centres)  # (B, N)
         counts.append((d <= radii.unsqueeze(0)).sum(dim=1))
     return torch.cat(counts)
 
@@ -98,7 +113,7 @@ def _covered(centres: torch.Tensor, radii: torch.Tensor, points: torch.Tensor) -
     """For each centre, whether its ball contains at least one point: (len(centres),) bool."""
     covered = torch.zeros(len(centres), dtype=torch.bool)
     for start in range(0, len(points), _BLOCK):
-        d = torch.cdist(points[start : start + _BLOCK], centres)  # (B, N)
+        d = _distances(points[start : start + _BLOCK], centres)  # (B, N)
         covered |= (d <= radii.unsqueeze(0)).any(dim=0)
     return covered
 
@@ -142,7 +157,9 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> tupl
         k: the nearest neighbour defining each real ball's radius. Default 5 (the paper's).
 
     Returns:
-        ``(density, coverage)``: density >= 0 (about 1 when the sets match, can exceed 1),
+        ``(density, coverage)``: density >= 0 (about 1 when both are samples of one
+            distribution, can exceed 1; (k + 1) / k for the very same set, each point lying in
+            its own closed ball),
         coverage in [0, 1].
 
     Shape:
