@@ -22,8 +22,9 @@ def register(subparsers) -> None:
         description="Train a DCGAN-style generator whose upsampling method you choose. Only the flags "
         "you give override the defaults (see upgan.gan.TrainConfig). With --resume the run's saved "
         "settings apply; only the budget (--epochs, --max-steps) and how it computes (--device, --amp, "
-        "--compile, --num-workers, --threads, --data-dir) may be given anew. Writes config.json, metrics.csv, samples/, checkpoint.pt and "
-        "generator.safetensors to --out (default runs/<dataset>-<upsample>).",
+        "--compile, --num-workers, --threads, --data-dir) may be given anew. Writes config.json, "
+        "metrics.csv, samples/, checkpoint.pt and generator.safetensors to --out (default "
+        "runs/<dataset>-<upsample>).",
         argument_default=argparse.SUPPRESS,
     )
     a = p.add_argument

@@ -13,7 +13,7 @@ import torch
 
 from upgan._validation import check_choice, check_int, odd_pair, pair
 
-__all__ = ["check_int", "pair", "odd_pair", "check_choice", "check_nchw"]
+__all__ = ["check_int", "pair", "odd_pair", "check_choice", "check_nchw", "check_finite"]
 
 
 def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch.Tensor:
@@ -47,3 +47,25 @@ def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch
             f"Expected `{name}` to have {channels} channels (dimension 1). Received {name}.shape={tuple(x.shape)}"
         )
     return x
+
+
+def check_finite(values: torch.Tensor, label: str) -> None:
+    """Raise unless every element of ``values`` is finite (integer tensors always are).
+
+    Args:
+        values: the tensor to check.
+        label: how the message names it, e.g. ``"The `fake` features"``.
+
+    Raises:
+        ValueError: ``values`` holds a NaN or an infinity; the message counts them.
+
+    >>> check_finite(torch.tensor([1.0, float("nan")]), "The `x` argument")
+    Traceback (most recent call last):
+    ...
+    ValueError: The `x` argument must be finite. Received 1 NaN or infinite value(s)
+    """
+    if not values.is_floating_point():
+        return
+    bad = int((~torch.isfinite(values)).sum())
+    if bad:
+        raise ValueError(f"{label} must be finite. Received {bad} NaN or infinite value(s)")

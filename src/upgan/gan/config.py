@@ -21,7 +21,6 @@ AUGMENTS = ("none", "translation", "cutout", "translation,cutout")
 # (their config.json lacks the key): d_hidden 0 = no hidden layer in the discriminator.
 _ADDED_LATER = {"d_hidden": 0}
 
-# Fields that may differ between a run and its resumption: the budget and where it runs.
 # Settings a resumed run may change: the budget and how (not what) it computes.
 RESUMABLE_CHANGES = (
     "epochs", "max_steps", "device", "amp", "compile", "num_workers", "threads", "data_dir", "resume", "force", "out",

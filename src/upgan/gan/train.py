@@ -65,8 +65,6 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise RunExistsError(f"The run folder {run_dir} is a file, not a folder; choose another --out.")
-    existing = [run_dir / name for name in _RUN_FILES if (run_dir / name).is_file()]
-    existing += [path for pattern in _RUN_GLOBS for path in sorted(run_dir.glob(pattern)) if path.is_file()]
     if config.resume:
         state = load_checkpoint(run_dir / CHECKPOINT)
         saved = TrainConfig.from_saved(state["config"]).to_dict()
@@ -84,6 +82,8 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
                 f"this run has {ctx.world_size}; resume with the same number."
             )
         return state
+    existing = [run_dir / name for name in _RUN_FILES if (run_dir / name).is_file()]
+    existing += [path for pattern in _RUN_GLOBS for path in sorted(run_dir.glob(pattern)) if path.is_file()]
     if existing and not config.force:
         shown = ", ".join(path.relative_to(run_dir).as_posix() for path in existing[:6])
         more = f" and {len(existing) - 6} more" if len(existing) > 6 else ""

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from upgan.functional._checks import check_finite
+
 __all__ = [
     "DigitClassifier",
     "load_classifier",
@@ -173,9 +175,8 @@ def _check_digit_images(images: object, minimum: int = 1) -> None:
             f"The `images` argument must be a tensor of shape (N, 1, 28, 28) with N >= {minimum} "
             f"and values in [-1, 1]. Received images of shape {shape}"
         )
-    bad = int((~torch.isfinite(images)).sum()) if images.is_floating_point() else 0
-    if bad:  # a NaN image would otherwise count as a sample the classifier is unsure of
-        raise ValueError(f"The `images` must be finite. Received {bad} NaN or infinite value(s)")
+    # A NaN image would otherwise count as a sample the classifier is unsure of.
+    check_finite(images, "The `images`")
 
 
 @torch.no_grad()

@@ -15,6 +15,8 @@ import warnings
 import torch
 from torch import nn
 
+from upgan.functional._checks import check_finite
+
 __all__ = ["fid", "kid"]
 
 
@@ -36,9 +38,8 @@ def _check_pair(real: object, fake: object, minimum: int, why: str) -> None:
             raise ValueError(f"The `{name}` argument must be a 2-D tensor of features (N, d). Received shape {shape}")
         if x.shape[0] < minimum:
             raise ValueError(f"The `{name}` argument needs at least {minimum} samples {why}. Received {x.shape[0]}")
-        bad = int((~torch.isfinite(x)).sum())
-        if bad:  # a NaN covariance crashes LAPACK's eigenvalue routine (a segfault at d >= 128)
-            raise ValueError(f"The `{name}` features must be finite. Received {bad} NaN or infinite value(s)")
+        # A NaN covariance crashes LAPACK's eigenvalue routine (a segfault at d >= 128).
+        check_finite(x, f"The `{name}` features")
     if real.shape[1] < 1:
         raise ValueError(f"The features must have at least 1 dimension. Received shape {tuple(real.shape)}")
     if real.shape[1] != fake.shape[1]:

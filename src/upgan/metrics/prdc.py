@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import torch
 
+from upgan.functional._checks import check_finite
+
 __all__ = ["knn_radii", "precision_recall", "density_coverage"]
 
 _BLOCK = 1024  # rows of the distance matrix held at once
@@ -38,15 +40,9 @@ def _check_features(features: object, name: str, k: int) -> torch.Tensor:
             f"The `{name}` argument needs more than k={k} samples for k-nearest-neighbour radii. "
             f"Received {features.shape[0]} samples"
         )
-    _check_finite(features, name)
+    # A NaN or inf would fall in no ball (comparisons with NaN are false) and go unnoticed.
+    check_finite(features, f"The `{name}` argument")
     return features.double()
-
-
-def _check_finite(values: torch.Tensor, name: str) -> None:
-    """A NaN or inf would fall in no ball (comparisons with NaN are false) and go unnoticed."""
-    bad = int((~torch.isfinite(values)).sum())
-    if bad:
-        raise ValueError(f"The `{name}` argument must be finite. Received {bad} NaN or infinite value(s)")
 
 
 def _check_k(k: object) -> int:

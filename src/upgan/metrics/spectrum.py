@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import torch
 
+from upgan.functional._checks import check_finite
+
 __all__ = [
     "to_grey",
     "radial_spectrum",
@@ -41,9 +43,7 @@ def _check_images(images: object, name: str = "images") -> torch.Tensor:
         raise ValueError(
             f"The `{name}` argument must be a tensor of images (N, C, H, W) with N >= 1. Received {name} of shape {shape}"
         )
-    bad = int((~torch.isfinite(images)).sum()) if images.is_floating_point() else 0
-    if bad:  # a NaN image would otherwise count as one without energy
-        raise ValueError(f"The `{name}` images must be finite. Received {bad} NaN or infinite value(s)")
+    check_finite(images, f"The `{name}` images")  # a NaN image would otherwise count as one without energy
     return images
 
 
