@@ -58,6 +58,8 @@ def test_quick_report(tmp_path, capsys):
     assert len(paths) == 2 * len(STAGES)
     assert {r[-1] for r in paths} <= {"native / native", "sub-pixel / sub-pixel"}
     assert printed.count("ResizeConv2d(nearest) vs Upsample+Conv2d: median") == 2
+    bounds = re.findall(r"- For scale: torch ConvTranspose2d\(4,2,1\) itself .*: median (\d+\.\d\d)x faster", printed)
+    assert len(bounds) == 2 and all(float(b) > 0 for b in bounds)
     floors = re.findall(r"- Noise floor: .* (\d+\.\d\d)x to (\d+\.\d\d)x across the stages", printed)
     assert len(floors) == 2 and all(0 < float(low) <= float(high) for low, high in floors)
 

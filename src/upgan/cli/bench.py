@@ -406,6 +406,8 @@ def _ratios(results: dict, method: str, baseline: str) -> list[float]:
 
 def _summary(results: dict, memory_format: str) -> list[str]:
     near = _ratios(results, "ResizeConv2d(nearest)", "Upsample(nearest)+Conv2d")
+    # What a layer costing exactly one ConvTranspose2d(4,2,1) would gain over the naive form.
+    bound = _ratios(results, "torch ConvTranspose2d(4,2,1)", "Upsample(nearest)+Conv2d")
     vs_ct = _ratios(results, "ResizeConv2d(nearest)", "torch ConvTranspose2d(4,2,1)")
     bil = _ratios(results, "ResizeConv2d(bilinear)", "Upsample(bilinear)+Conv2d")
     ours = _ratios(results, "upgan ConvTranspose2d(4,2,1)", "torch ConvTranspose2d(4,2,1)")
@@ -419,6 +421,9 @@ def _summary(results: dict, memory_format: str) -> list[str]:
         f"- ResizeConv2d(nearest) vs Upsample+Conv2d: median {statistics.median(near):.2f}x faster, "
         f"slowest stage {min(near):.2f}x (target median >= 2.5x, never slower: "
         f"{verdict(statistics.median(near) >= 2.5 and min(near) >= 1)})",
+        f"- For scale: torch ConvTranspose2d(4,2,1) itself vs Upsample(nearest)+Conv2d: median "
+        f"{statistics.median(bound):.2f}x faster, slowest stage {min(bound):.2f}x (what a layer at exactly "
+        "its cost would reach)",
         f"- ResizeConv2d(nearest) vs torch ConvTranspose2d(4,2,1): median time ratio {1 / statistics.median(vs_ct):.2f}, "
         f"worst stage {1 / min(vs_ct):.2f} (target <= 1.1, every stage <= 1.5: "
         f"{verdict(1 / statistics.median(vs_ct) <= 1.1 and 1 / min(vs_ct) <= 1.5)})",
