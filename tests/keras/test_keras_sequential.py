@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from upgan.keras import Input, Sequential, backend, summarize
+from upgan.keras import layers as upgan_layers
 from upgan.keras.layers import (
     Activation,
     BatchNormalization,
@@ -160,6 +163,100 @@ def test_trainable_false_freezes_and_counts_as_non_trainable():
     assert not model.layers[0].weight.requires_grad
 
 
+def test_model_trainable_sets_every_layer_as_keras_does(tf_keras):
+    """``model.trainable = False`` freezes every layer (weights, BatchNormalization statistics, the
+    summary's counts); a layer set afterwards changes alone; ``True`` unfreezes all."""
+    keras_model = tf_keras.Sequential([tf_keras.Input(shape=(3,)), tf_keras.layers.Dense(4), tf_keras.layers.BatchNormalization()])
+    model = Sequential([Input(shape=(3,)), Dense(4), BatchNormalization()])
+    for m in (keras_model, model):
+        m.trainable = False
+    assert model.trainable is keras_model.trainable is False
+    assert [layer.trainable for layer in model.layers] == [layer.trainable for layer in keras_model.layers] == [False, False]
+    assert not any(p.requires_grad for p in model.parameters())
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert lines[-4:-1] == ["Total params: 32", "Trainable params: 0", "Non-trainable params: 32"]
+    model.train()
+    x = torch.randn(8, 3) * 5 + 2
+    before = [w.copy() for w in model.get_weights()]
+    model(x)  # a frozen BatchNormalization normalises with (and keeps) its moving statistics
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    for m in (keras_model, model):
+        m.layers[0].trainable = True
+    assert [layer.trainable for layer in model.layers] == [layer.trainable for layer in keras_model.layers] == [True, False]
+    assert model.trainable is keras_model.trainable is False
+    for m in (keras_model, model):
+        m.trainable = True
+    assert [layer.trainable for layer in model.layers] == [layer.trainable for layer in keras_model.layers] == [True, True]
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_input_rank_is_adjusted_or_refused_as_keras_does(tf_keras):
+    """Keras 3 drops a trailing size-1 axis or adds one the input declares; other ranks are errors."""
+    k = tf_keras.layers
+    cases = [
+        (lambda L, I: [I(shape=(4, 4, 1)), L.UpSampling2D()], (2, 4, 4)),  # missing channel axis of size 1
+        (lambda L, I: [I(shape=(6,)), L.Reshape((2, 3))], (2, 6, 1)),  # extra trailing axis of size 1
+        (lambda L, I: [I(shape=(4, 4, 1)), L.UpSampling2D()], (2, 5, 3, 1)),  # other spatial sizes are fine
+        (lambda L, I: [I(shape=(6,)), L.Reshape((2, 3))], (2, 3, 2)),
+        (lambda L, I: [I(shape=(6,)), L.Dense(3)], (2, 5, 6)),
+        (lambda L, I: [I(shape=(4, 4, 1)), L.BatchNormalization()], (2, 3, 4, 4, 1)),  # squeezed, then wrong
+        (lambda L, I: [I(shape=(4, 4, 1)), L.BatchNormalization()], (2, 4, 4, 1, 2)),
+    ]
+    for make, shape in cases:
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        keras_model = tf_keras.Sequential(make(k, tf_keras.Input))
+        model = Sequential(make(upgan_layers, Input))
+        model.set_weights(keras_model.get_weights())
+        try:
+            expected = keras_model.predict(x, verbose=0)
+        except ValueError:
+            with pytest.raises(ValueError, match=r"incompatible") as raised:
+                model.predict(x)
+            if shape[-1] != 1:  # not squeezed first: the model's own rank error
+                assert re.search(r'Invalid input shape for Sequential model ".*": expected shape \(None, [\d, ]+\), '
+                                 r"but the input has incompatible shape " + re.escape(str(shape)), str(raised.value))
+        else:
+            np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+    lazy = Sequential([Dense(3)])  # built by its first call: later calls keep that rank
+    lazy.predict(np.zeros((2, 6)))
+    with pytest.raises(ValueError, match=r"expected shape \(None, 6\), but the input has incompatible shape \(2, 5, 6\)"):
+        lazy.predict(np.zeros((2, 5, 6)))
+
+
+def test_compile_refuses_keras_training_arguments_and_keeps_torch_compile():
+    model = Sequential([Input(shape=(6,)), Dense(3)])
+    with pytest.raises(TypeError, match=r"Sequential.compile\(\) with Keras's training arguments is not supported: upgan.keras has no fit\(\).* Received loss='mse', optimizer='adam'"):
+        model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(TypeError, match=r"Received optimizer='rmsprop'"):
+        model.compile("rmsprop")
+    x = np.random.default_rng(0).standard_normal((2, 6)).astype(np.float32)
+    expected = model.predict(x)
+    model.compile(backend="eager")  # torch.nn.Module.compile, as before
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-6)
+
+
+def test_shape_arguments_may_be_numpy_arrays_as_in_keras(tf_keras):
+    with pytest.warns(UserWarning, match="input_shape`/`input_dim` to a layer is deprecated"):
+        first = Dense(4, input_shape=np.array([6]))
+    model = Sequential([first, Reshape(np.array([2, 2, 1])), Conv2D(2, np.array([2, 2]), strides=np.array([1, 1]))])
+    keras_model = tf_keras.Sequential([
+        tf_keras.Input(shape=np.array([6])), tf_keras.layers.Dense(4), tf_keras.layers.Reshape(np.array([2, 2, 1])),
+        tf_keras.layers.Conv2D(2, np.array([2, 2]), strides=np.array([1, 1])),
+    ])
+    model.set_weights(keras_model.get_weights())
+    assert model.output_shape == keras_model.output_shape == (None, 1, 1, 2)
+    x = np.random.default_rng(0).standard_normal((3, 6)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x), keras_model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_rate_one_drops_everything_in_training_and_nothing_in_inference(tf_keras):
+    x = torch.tensor([[1.0, float("inf"), -2.0]])
+    assert torch.equal(Dropout(1.0).train()(x), torch.zeros_like(x))
+    keras_layer = tf_keras.layers.Dropout(1.0)  # accepted by Keras; identity in inference
+    np.testing.assert_array_equal(Dropout(1.0).eval()(x).numpy(), keras_layer(x.numpy(), training=False))
+
+
 def test_pop_removes_the_last_layer_as_keras_does(tf_keras):
     keras_model = tf_keras.Sequential(
         [tf_keras.Input(shape=(3,)), tf_keras.layers.Dense(4, name="a"), tf_keras.layers.Dense(2, name="b")]
@@ -198,8 +295,10 @@ def test_wrong_rank_and_channels_are_keras_style_errors():
     model = Sequential([Input(shape=(4, 4, 3)), Conv2D(2, 3)])
     with pytest.raises(ValueError, match=r'Input 0 of layer "conv2d" is incompatible with the layer: expected axis -1 of input shape to have value 3, but received input with shape \(1, 4, 4, 2\)'):
         model.predict(np.zeros((1, 4, 4, 2)))
-    with pytest.raises(ValueError, match=r'Input 0 of layer "conv2d" is incompatible with the layer: expected ndim=4, found ndim=3. Full shape received: \(1, 4, 4\)'):
+    with pytest.raises(ValueError, match=r'Invalid input shape for Sequential model "sequential": expected shape \(None, 4, 4, 3\), but the input has incompatible shape \(1, 4, 4\)'):
         model.predict(np.zeros((1, 4, 4)))
+    with pytest.raises(ValueError, match=r'Input 0 of layer "conv2d" is incompatible with the layer: expected ndim=4, found ndim=3. Full shape received: \(1, 4, 4\)'):
+        model.layers[0](torch.zeros(1, 4, 4))  # the layer alone
     with pytest.raises(ValueError, match=r'expected ndim=4, found ndim=2. Full shape received: \(None, 3\)'):
         Sequential([Input(shape=(3,)), UpSampling2D()])
     with pytest.raises(ValueError, match=r'Layer "reshape": the total size of the new array must be unchanged. Received input_shape=\(None, 6\), target_shape=\(4, 2\)'):
@@ -240,7 +339,8 @@ def test_wrong_rank_and_channels_are_keras_style_errors():
         (lambda: Dense(2, input_dim=0), r"The `input_dim` argument must be a positive integer. Received input_dim=0"),
         (lambda: Dense(2, input_shape=(3, -1)), r"The `input_shape` argument must be a tuple of positive integers \(or None\). Received input_shape=\(3, -1\)"),
         (lambda: Reshape((2, -1, -1)), r"The `target_shape` argument must be a tuple of positive integers with at most one -1. Received target_shape=\(2, -1, -1\)"),
-        (lambda: Dropout(1.0), r"The `rate` argument must be a number in \[0, 1\). Received rate=1.0"),
+        (lambda: Dropout(1.01), r"The `rate` argument must be a number in \[0, 1\]. Received rate=1.01"),
+        (lambda: Dropout(-0.1), r"The `rate` argument must be a number in \[0, 1\]. Received rate=-0.1"),
         (lambda: LeakyReLU(-0.1), r"The `negative_slope` argument must be a number >= 0. Received negative_slope=-0.1"),
         (lambda: BatchNormalization(momentum=2), r"The `momentum` argument must be a number in \[0, 1\]. Received momentum=2"),
         (lambda: BatchNormalization(epsilon=0), r"The `epsilon` argument must be a positive number. Received epsilon=0"),

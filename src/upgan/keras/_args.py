@@ -16,6 +16,13 @@ def is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def as_sequence(value: object) -> object:
+    """A 1-D NumPy array (or tensor) as a tuple of its items, as Keras takes them for shapes; anything else unchanged."""
+    if hasattr(value, "ndim") and hasattr(value, "tolist") and getattr(value, "ndim") == 1:
+        return tuple(value.tolist())
+    return value
+
+
 def positive_int(value: object, arg: str) -> int:
     """Return ``value`` as an int, or raise if it is not an integer > 0."""
     if not is_int(value) or value <= 0:
@@ -29,6 +36,7 @@ def int_tuple(value: object, n: int, arg: str, *, allow_zero: bool = False) -> t
     Values must be > 0, or >= 0 with ``allow_zero``.
     """
     bound = "non-negative" if allow_zero else "positive"
+    value = as_sequence(value)
     error = ValueError(
         f"The `{arg}` argument must be an integer or a tuple of {n} {bound} integers. "
         f"Received {arg}={value!r}"
@@ -63,6 +71,7 @@ def data_format(value: str | None) -> str:
 
 def shape_tuple(value: object, arg: str) -> tuple[int | None, ...]:
     """Check a shape without the batch axis: a tuple of positive ints (``None`` allowed)."""
+    value = as_sequence(value)
     if is_int(value):
         value = (value,)
     if (

@@ -69,6 +69,7 @@ class Sequential(torch.nn.Module):
         self.name = name if name is not None else unique_name("sequential")
         self._stack: list[Layer] = []
         self._input_shape: Shape | None = None
+        self._trainable = True
         for layer in layers or []:
             self.add(layer)
 
@@ -143,6 +144,20 @@ class Sequential(torch.nn.Module):
                 "shape (Input(shape=...) first, or input_shape= on the first layer) or call it on a batch of data."
             )
 
+    # -- trainable ---------------------------------------------------------------------
+
+    @property
+    def trainable(self) -> bool:
+        """Keras's model-level ``trainable``: setting it sets every layer's (and so their weights'
+        ``requires_grad``, and BatchNormalization's inference mode); reading it gives the value last set."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._stack:
+            layer.trainable = self._trainable
+
     # -- introspection -----------------------------------------------------------------
 
     @property
@@ -193,9 +208,46 @@ class Sequential(torch.nn.Module):
             raise ValueError(f'Sequential model "{self.name}" has no layers to call')
         if self._input_shape is None:
             self._input_shape = (None, *x.shape[1:])
+        x = self._adjust_rank(x)
         for layer in self._stack:
             x = layer(x)
         return x
+
+    def _adjust_rank(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` with the model's input rank, as Keras 3 adjusts it: a trailing axis of size 1 is
+        dropped, or added when the model's input ends in one; any other rank is an error."""
+        expected = len(self._input_shape)
+        if x.dim() == expected:
+            return x
+        if x.dim() == expected + 1 and x.shape[-1] == 1:
+            return x.squeeze(-1)
+        if x.dim() == expected - 1 and self._input_shape[-1] == 1:
+            return x.unsqueeze(-1)
+        raise ValueError(
+            f'Invalid input shape for Sequential model "{self.name}": expected shape {format_shape(self._input_shape)}, '
+            f"but the input has incompatible shape {tuple(x.shape)}"
+        )
+
+    def compile(self, *args: object, **kwargs: object) -> None:
+        """``torch.nn.Module.compile`` (``torch.compile`` in place); Keras's training setup is refused.
+
+        Raises:
+            TypeError: for Keras's arguments (``optimizer``, ``loss``, ``metrics``, ...): upgan.keras
+                has no ``fit()``; train the module's parameters with a torch optimiser, or use ``upgan train``.
+        """
+        keras_args = {
+            "optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
+            "steps_per_execution", "jit_compile", "auto_scale_loss",
+        }
+        given = sorted(keras_args & kwargs.keys())
+        if given or args:  # torch's compile takes keyword arguments only
+            received = ", ".join(f"{k}={kwargs[k]!r}" for k in given) or f"optimizer={args[0]!r}"
+            raise TypeError(
+                f"Sequential.compile() with Keras's training arguments is not supported: upgan.keras has no fit(). "
+                f"Train the model's parameters() with a torch optimiser (it is a torch.nn.Module), or use "
+                f"`upgan train`. Received {received}"
+            )
+        super().compile(*args, **kwargs)
 
     def predict(self, x: object, batch_size: int | None = None, verbose: str | int = "auto") -> np.ndarray:
         """Run the model in inference mode on numeric data and return float32 NumPy.

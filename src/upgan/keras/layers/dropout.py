@@ -21,7 +21,7 @@ class Dropout(Layer):
     Training mode is torch's ``module.training`` flag.
 
     Args:
-        rate: fraction dropped, a number in [0, 1).
+        rate: fraction dropped, a number in [0, 1] (1 drops everything in training mode).
         noise_shape: shape of the mask, broadcast over the input; ``None`` entries take the
             input's size (default None: the input's shape).
         **kwargs: ``name``, ``trainable``, ``input_shape`` (see :class:`Layer`).
@@ -31,7 +31,7 @@ class Dropout(Layer):
         - Output: same as the input.
 
     Raises:
-        ValueError: for a rate outside [0, 1) or a malformed noise_shape.
+        ValueError: for a rate outside [0, 1] or a malformed noise_shape.
 
     >>> import torch
     >>> layer = Dropout(0.5).eval()
@@ -41,8 +41,8 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, noise_shape: Sequence[int | None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError(f"The `rate` argument must be a number in [0, 1). Received rate={rate!r}")
+        if not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not 0 <= rate <= 1:
+            raise ValueError(f"The `rate` argument must be a number in [0, 1]. Received rate={rate!r}")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else _args.shape_tuple(noise_shape, "noise_shape")
 
@@ -57,5 +57,7 @@ class Dropout(Layer):
                     f"input, received input with shape {tuple(x.shape)}"
                 )
             shape = torch.Size(s if n is None else n for n, s in zip(self.noise_shape, x.shape))
+        if self.rate == 1:
+            return torch.zeros_like(x)  # everything dropped (x * 0 would turn inf into NaN)
         keep = torch.rand(shape, device=x.device) >= self.rate
         return x * keep.to(x.dtype) / (1 - self.rate)

@@ -40,6 +40,7 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        target_shape = _args.as_sequence(target_shape)
         is_sequence = isinstance(target_shape, Sequence) and not isinstance(target_shape, str)
         values = tuple(target_shape) if is_sequence else None
         if (
