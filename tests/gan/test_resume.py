@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from upgan.cli import main
+from upgan.data import DatasetError
 from upgan.gan import CheckpointError, TrainConfig, train
 from upgan.gan.checkpoint import load_checkpoint
 from upgan.gan.train import TrainingDiverged
@@ -156,6 +157,24 @@ def test_existing_run_needs_resume_or_force(tmp_path, tiny_settings, capsys):
     assert not (tmp_path / "metrics.json").exists()
     assert not (tmp_path / "samples" / "epoch_001.png").exists()  # the new run has not finished an epoch
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2
+
+
+def test_force_that_cannot_start_keeps_the_old_run(tmp_path, tiny_settings, capsys):
+    """--force deletes the old run only once the new one's data, batch size and networks work."""
+    train(TrainConfig(out=str(tmp_path), max_steps=4, **tiny_settings), progress=False)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    bad = [
+        ({"dataset": f"folder:{tmp_path / 'nowhere'}"}, "nowhere does not exist"),
+        ({"image_size": 13}, "Cannot reach image_size=13"),  # the generator cannot make it
+        ({"batch_size": 999}, "must be at most the number of images"),
+    ]
+    for change, message in bad:
+        capsys.readouterr()
+        with pytest.raises((ValueError, DatasetError), match=message):
+            train(TrainConfig(out=str(tmp_path), max_steps=2, force=True, **{**tiny_settings, **change}), progress=False)
+        assert "--force: replacing" not in capsys.readouterr().out, change
+        assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before, change
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 4
 
 
 def test_run_folder_that_is_a_file(tmp_path, tiny_settings):

@@ -51,6 +51,16 @@ def test_existing_report_needs_force(report_dir, capsys):
     assert "already holds a report; use --force" in capsys.readouterr().err
 
 
+def test_unfinished_compare_needs_force(report_dir, tmp_path, capsys):
+    """A compare that stopped before its report: rerunning names --force (compare has no --resume)."""
+    out = tmp_path / "unfinished"
+    shutil.copytree(report_dir / "runs" / "subpixel", out / "runs" / "subpixel")
+    assert main(["compare", "--upsample", "subpixel", "--max-steps", "2", "--batch-size", "16", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"upgan compare: error: subpixel: {out / 'runs' / 'subpixel'} already holds a run" in err
+    assert "use --force to replace it" in err and "--resume" not in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -115,7 +115,12 @@ def run(args: argparse.Namespace) -> int:
             evaluation = evaluate_run(
                 run_dir, n=args.n, features=args.features, seed=args.seed, baseline=baseline is None
             )
-        except (RunExistsError, CheckpointError, TrainingDiverged, DatasetError, FeatureNetworkUnavailable, ValueError) as err:
+        except RunExistsError as err:  # an earlier, unfinished compare: this command cannot resume it
+            raise CliError(
+                f"{method}: {out / 'runs' / method} already holds a run (from an earlier compare that did not "
+                "finish); use --force to replace it, or another --out"
+            ) from err
+        except (CheckpointError, TrainingDiverged, DatasetError, FeatureNetworkUnavailable, ValueError) as err:
             raise CliError(f"{method}: {err}") from err
         metrics = evaluation.metrics
         if baseline is None:

@@ -58,10 +58,10 @@ class RunExistsError(FileExistsError):
     """The run folder already holds a run and neither ``resume`` nor ``force`` was given."""
 
 
-def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Context) -> dict | None:
-    """Check the run folder; return the checkpoint to resume from (or None). Rank 0 clears it with ``force``.
-
-    ``force`` deletes the run's own files (and the derived ones), never anything else the folder holds.
+def _check_run_dir(run_dir: Path, config: TrainConfig) -> tuple[dict | None, list[Path]]:
+    """Check the run folder; return the checkpoint to resume from (or None) and the files ``force``
+    will replace. Nothing is deleted here: :func:`_replace_run_files` does that once the new run's
+    data, batch size and networks are known to work, so a failing ``--force`` keeps the old run.
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise RunExistsError(f"The run folder {run_dir} is a file, not a folder; choose another --out.")
@@ -81,7 +81,7 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
                 f"Cannot resume {run_dir}: it was trained by {state['world_size']} process(es), "
                 f"this run has {ctx.world_size}; resume with the same number."
             )
-        return state
+        return state, []
     existing = [run_dir / name for name in _RUN_FILES if (run_dir / name).is_file()]
     existing += [path for pattern in _RUN_GLOBS for path in sorted(run_dir.glob(pattern)) if path.is_file()]
     if existing and not config.force:
@@ -91,13 +91,18 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Contex
             f"{run_dir} already holds a run ({shown}{more}). "
             "Pass --resume to continue it, --force to replace it, or --out for a new folder."
         )
+    if existing:
+        existing += [run_dir / name for name in _DERIVED_FILES if (run_dir / name).is_file()]
+    return None, existing
+
+
+def _replace_run_files(run_dir: Path, existing: list[Path], ctx: distributed.Context) -> None:
+    """``--force``: rank 0 deletes the old run's own files (and the derived ones), never anything else."""
     distributed.barrier(ctx)  # every rank has looked before rank 0 deletes anything
     if existing and ctx.is_main:
-        existing += [run_dir / name for name in _DERIVED_FILES if (run_dir / name).is_file()]
         print(f"--force: replacing {len(existing)} file(s) of the run in {run_dir}")
         for path in existing:
-            path.unlink()
-    return None
+            path.unlink(missing_ok=True)
 
 
 def _rng_state(device: torch.device) -> dict:
@@ -188,7 +193,7 @@ def train(config: TrainConfig, *, progress: bool = True) -> Path:
 
 def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Path:
     run_dir = config.run_dir()
-    resume_state = _prepare_run_dir(run_dir, config, ctx)
+    resume_state, replaced = _check_run_dir(run_dir, config)
 
     # ---- data: rank 0 downloads, then the others read the same files
     data_kwargs = dict(image_size=config.image_size, channels=config.channels, data_dir=config.data_dir)
@@ -268,6 +273,7 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
     if resume_state is not None:
         _set_rng_state(resume_state["rng"][ctx.rank], ctx.device)
 
+    _replace_run_files(run_dir, replaced, ctx)  # only now: everything above could still refuse the run
     samples_dir = run_dir / "samples"
     metrics_file = writer = board = None
     seconds_before = 0.0
