@@ -146,6 +146,44 @@ def test_folder_recursive_resized_cropped_and_counts_unreadable(tmp_path):
     assert abs(gray.images[0].float().mean().item() - 76) <= 2  # PIL luma of pure red: 0.299 * 255
 
 
+def test_folder_16bit_grayscale_is_scaled_not_clipped(tmp_path):
+    """Pillow opens a 16-bit grayscale PNG as mode I;16 and its convert() clips at 255; values are v / 257."""
+    from PIL import Image
+
+    values = np.linspace(0, 65535, 64).reshape(8, 8).astype(np.uint16)
+    Image.fromarray(values).save(tmp_path / "deep.png")
+    with Image.open(tmp_path / "deep.png") as im:
+        assert im.mode.startswith("I;16")  # the case under test
+    expected = np.rint(values / 257)
+    for channels in (1, 3):
+        ds = load_dataset(f"folder:{tmp_path}", image_size=8, channels=channels)
+        assert ds.images.shape == (1, channels, 8, 8)
+        for c in range(channels):  # at the native size the resize is the identity
+            np.testing.assert_array_equal(ds.images[0, c].numpy(), expected)
+
+
+def test_folder_entries_that_cannot_be_examined_are_skipped_and_counted(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "ok.png")
+    (tmp_path / "locked.png").mkdir()  # stands for an entry stat() is refused on
+    real_is_file = Path.is_file
+
+    def is_file(self):
+        if self.name == "locked.png":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    ds = load_dataset(f"folder:{tmp_path}", image_size=8, channels=1)
+    assert ds.images.shape == (1, 1, 8, 8) and ds.skipped == 1
+    (tmp_path / "ok.png").unlink()
+    with pytest.raises(DatasetError, match=r"\(1 candidate files, 1 unreadable\)"):
+        load_dataset(f"folder:{tmp_path}", image_size=8, channels=1)
+
+
 def test_folder_errors(tmp_path):
     with pytest.raises(DatasetError, match="No readable PNG/JPEG images in .* \\(1 candidate files, 1 unreadable\\)"):
         (tmp_path / "x.png").write_bytes(b"junk")
