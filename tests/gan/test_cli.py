@@ -51,6 +51,31 @@ def test_discriminator_hidden_layer_flag(trained_run, tmp_path):
     assert "dense.bias" not in load_checkpoint(out / "checkpoint.pt")["discriminator"]
 
 
+def test_resume_with_epochs_alone_lifts_the_runs_max_steps(tmp_path, trained_run, capsys):
+    """A run started with --max-steps, resumed with only --epochs: the epochs are the new budget."""
+    _, settings = trained_run
+    out = tmp_path / "run"
+    assert main(["train", *_flags(settings), "--max-steps", "2", "--out", str(out), "--quiet"]) == 0
+    assert main(["train", "--out", str(out), "--resume", "--epochs", "2", "--quiet"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 6  # 2 epochs of 3 steps
+    assert json.loads((out / "config.json").read_text())["max_steps"] is None
+    assert main(["train", "--out", str(out), "--resume", "--epochs", "3", "--max-steps", "7", "--quiet"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 7  # both given: both apply
+
+
+@pytest.mark.parametrize("content", ["{bad", "[1, 2]", '{"no_such_setting": 1}'])
+def test_resume_with_a_damaged_config_names_the_file(trained_run, tmp_path, content, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run[0], run)
+    (run / "config.json").write_text(content)
+    assert main(["train", "--out", str(run), "--resume", "--max-steps", "9", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"upgan train: error: cannot resume: {run / 'config.json'} is not a readable run config (")
+    assert err.count("\n") == 1
+
+
 def test_train_refuses_existing_run(trained_run, capsys):
     out, settings = trained_run
     assert main(["train", *_flags(settings), "--max-steps", "1", "--out", str(out)]) == 2
@@ -61,7 +86,9 @@ def test_train_refuses_existing_run(trained_run, capsys):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--lr", "0"], "The `lr` setting must be a finite number > 0. Received lr=0.0"),
+        (["--lr", "0"], r"The `lr` setting must be a number > 0 and <= 3.40282e\+38. Received lr=0.0"),
+        (["--lr", "1e39"], r"The `lr` setting must be a number > 0 and <= 3.40282e\+38. Received lr=1e\+39"),
+        (["--lr", "nan"], r"The `lr` setting must be .* Received lr=nan"),
         (["--batch-size", "0"], "The `batch_size` setting must be an integer >= 1. Received batch_size=0"),
         (["--dataset", "imagenet"], "The `name` argument must be one of mnist5k, mnist, fashion-mnist, cifar10"),
         (["--image-size", "30"], "Cannot reach image_size=30"),
@@ -114,6 +141,44 @@ def test_interpolate_writes_a_gif(trained_run, tmp_path):
     assert main(["interpolate", str(out), "--out", str(gif), "--steps", "3", "--points", "2", "-n", "4"]) == 0
     image = Image.open(gif)
     assert image.n_frames == 6 and image.size == (30, 30)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["interpolate", "RUN", "--out", "walk.jpg"], "--out must name an animation file (.apng, .gif, .png"),
+        (["interpolate", "RUN", "--out", "walk"], "--out must name an animation file"),
+        (["explain", "conv-transpose", "--input", "3", "--gif", "e.bmp"], "--gif must name an animation file"),
+        (["artifacts", "--kernel", "3", "--stride", "2", "--out", "o.bmp"], "--out must name a figure file (.avif, .eps"),
+        (["artifacts", "RUN", "--out", "phases"], "--out must name a figure file"),
+        (["train", "--seed", "-1", "--max-steps", "1"], "argument --seed: must be an integer from 0 to 9223372036854775807 (2**63 - 1), got '-1'"),
+        (["compare", "--seed", str(2**64), "--max-steps", "1"], "argument --seed: must be an integer from 0 to 9223372036854775807 (2**63 - 1), got '18446744073709551616'"),
+        (["artifacts", "RUN", "--seed", str(2**63)], "argument --seed: must be an integer from 0 to"),
+        (["sample", "RUN", "--seed", str(2**64)], "argument --seed: must be an integer from 0 to"),
+        (["interpolate", "RUN", "--seed", "-5"], "argument --seed: must be an integer from 0 to"),
+        (["evaluate", "RUN", "--seed", "x"], "argument --seed: must be an integer from 0 to 9223372036854775807 (2**63 - 1), got 'x'"),
+    ],
+)
+def test_output_formats_and_seeds_are_checked_before_any_work(trained_run, tmp_path, monkeypatch, argv, message, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = [str(trained_run[0]) if a == "RUN" else a for a in argv]
+    if "--seed" in argv:  # argparse exits with 2 for a bad type
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2 and message in capsys.readouterr().err
+    else:
+        _expect_cli_error(argv, message, capsys)
+    assert list(tmp_path.iterdir()) == [] and not (trained_run[0] / "phases").exists()  # nothing written
+
+
+def test_largest_seed_works_everywhere(trained_run, tmp_path):
+    out, settings = trained_run
+    seed = str(2**63 - 1)
+    assert main(["sample", str(out), "--seed", seed, "-n", "4", "--out", str(tmp_path / "g.png")]) == 0
+    assert main(["interpolate", str(out), "--seed", seed, "--steps", "2", "--out", str(tmp_path / "w.gif")]) == 0
+    run = tmp_path / "run"
+    assert main(["train", *_flags(settings), "--seed", seed, "--max-steps", "4", "--out", str(run), "--quiet"]) == 0
+    assert load_checkpoint(run / "checkpoint.pt")["step"] == 4  # into epoch 2: the sampler's seed + epoch
 
 
 def _expect_cli_error(argv, message, capsys):

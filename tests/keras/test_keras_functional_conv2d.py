@@ -66,6 +66,10 @@ def test_errors():
         conv2d(x, torch.zeros(1, 2, 3, 3), stride=(1, 0))
     with pytest.raises(ValueError, match=r"The convolution's output size would be -1 \(< 1\)"):
         conv2d(x, torch.zeros(1, 2, 6, 3))
+    for padding in ("valid", "same"):  # Keras's rule; integer paddings keep torch's (allowed)
+        with pytest.raises(ValueError, match=r"A `stride` > 1 is not supported together with a `dilation` > 1 .* Received stride=\(2, 1\), dilation=\(1, 2\)"):
+            conv2d(x, torch.zeros(1, 2, 2, 2), stride=(2, 1), padding=padding, dilation=(1, 2))
+    assert conv2d(x, torch.zeros(1, 2, 2, 2), stride=2, padding=1, dilation=2).shape == (1, 1, 2, 2)
 
 
 def test_single_channel_view_of_channels_last_memory(tf_keras):

@@ -43,7 +43,7 @@ def _configs(seed, transposed):
     while True:
         i, k, s, d = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 3), rng.choice([1, 1, 2])
         padding = rng.choice(["valid", "same", rng.randint(0, 3)])
-        if transposed and s > 1 and d > 1:
+        if s > 1 and d > 1 and (transposed or isinstance(padding, str)):  # refused (Keras's rule)
             continue
         op = None
         if transposed and rng.random() < 0.3:
@@ -166,6 +166,15 @@ def test_conv_transpose_explains_exactly_what_conv_transpose2d_runs(capsys, stri
         assert real is not None or (err.startswith("upgan explain: error: ") and err.count("\n") == 1), err
 
 
+def test_padding_names_are_case_insensitive_as_in_keras(capsys):
+    for op in ("conv", "conv-transpose"):
+        outputs = []
+        for name in ("same", "SAME", "Same"):
+            assert main(["explain", op, "--input", "5", "--stride", "2", "--padding", name]) == 0
+            outputs.append(capsys.readouterr().out)
+        assert outputs[0] == outputs[1] == outputs[2] and "padding = 'same'" in outputs[0]
+
+
 def test_side_note_for_an_empty_or_refused_padding(capsys):
     assert _explain(capsys, ["conv", "--input", "3", "--kernel", "5"])[:2] == (0, 3)
     assert main(["explain", "conv", "--input", "1", "--kernel", "2", "--padding", "1"]) == 0
@@ -202,6 +211,11 @@ def test_closed_pipe_exits_quietly(argv):
             r"\(as in Keras\)\. Received --stride 2, --dilation 2, --padding same$",
         ),
         (["conv-transpose", "--input", "30", "--gif", "x.gif"], r"animation would have 3600 frames"),
+        (
+            ["conv", "--input", "5", "--stride", "2", "--dilation", "2", "--padding", "valid"],
+            r"--stride > 1 is not supported together with --dilation > 1 for --padding 'valid' or 'same' "
+            r"\(as in Keras\)\. Received --stride 2, --dilation 2, --padding valid$",
+        ),
         (["upsample", "--mode", "trilinear"], r"Received mode='trilinear'"),
         (["upsample", "--scale", "0"], r"--scale must be an integer >= 1\. Received --scale 0"),
     ],

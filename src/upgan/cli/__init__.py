@@ -32,6 +32,46 @@ class CliError(Exception):
     """A user error: printed as ``upgan: error: ...`` with exit code 2, never a traceback."""
 
 
+def seed_arg(text: str) -> int:
+    """argparse type of every ``--seed``: an integer from 0 to 2**63 - 1 (what torch, NumPy and training take)."""
+    from upgan.gan.config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {MAX_SEED} (2**63 - 1), got {text!r}")
+    return value
+
+
+# Pillow formats that hold an animation (save_all); GIF first, the others where Pillow was built with them.
+ANIMATION_FORMATS = ("GIF", "PNG", "WEBP")
+
+
+def check_animation_path(path: str, flag: str) -> None:
+    """Refuse, before any work, an output path whose suffix names no animation format Pillow writes."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    extensions = Image.registered_extensions()  # ".gif" -> "GIF", ".apng" -> "PNG", ...
+    usable = sorted(ext for ext, fmt in extensions.items() if fmt in ANIMATION_FORMATS and fmt in Image.SAVE_ALL)
+    if Path(path).suffix.lower() not in usable:
+        raise CliError(f"{flag} must name an animation file ({', '.join(usable)}). Received {flag} {path!r}")
+
+
+def check_figure_path(path: str, flag: str) -> None:
+    """Refuse, before any work, an output path whose suffix names no format matplotlib writes."""
+    from pathlib import Path
+
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    usable = sorted("." + ext for ext in FigureCanvasBase.get_supported_filetypes())
+    if Path(path).suffix.lower() not in usable:
+        raise CliError(f"{flag} must name a figure file ({', '.join(usable)}). Received {flag} {path!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upgan",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from upgan.cli import CliError
+from upgan.cli import CliError, check_figure_path, seed_arg
 
 
 def register(subparsers) -> None:
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--input", type=int, default=4, help="side of the all-ones input map drawn (default 4)")
     p.add_argument("--n", type=int, default=1000, help="RUN_DIR: generated and real images compared (default 1000)")
     p.add_argument("--period", type=int, default=2, help="RUN_DIR: phase period, the upsampling stride (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="RUN_DIR: noise and real-sample seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="RUN_DIR: noise and real-sample seed (default 0)")
     p.add_argument("--out", help="PNG to draw (default overlap.png, or RUN_DIR/phases.png)")
     p.set_defaults(func=run)
 
@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         _check_at_least(value, flag, 1)
     # A period-1 pattern is no pattern: upgan.metrics.spectrum refuses periods below 2.
     _check_at_least(args.period, "--period", 2)
+    if args.out is not None:
+        check_figure_path(args.out, "--out")
     if args.run_dir is not None:
         if args.kernel is not None or args.stride is not None:
             raise CliError("give either RUN_DIR or --kernel/--stride, not both")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from upgan.cli import CliError
+from upgan.cli import CliError, seed_arg
 from upgan.cli.evaluate import FEATURE_HELP
 
 
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     budget.add_argument("--epochs", type=int, help="epochs per method (default: `upgan train`'s)")
     budget.add_argument("--max-steps", type=int, help="steps per method instead of epochs")
     p.add_argument("--batch-size", type=int, help="training batch size (default: `upgan train`'s)")
-    p.add_argument("--seed", type=int, default=0, help="training, sampling and evaluation seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="training, sampling and evaluation seed (default 0)")
     p.add_argument("--n", type=int, default=1000, help="images per score (default 1000; capped at half the dataset)")
     p.add_argument("--features", default="auto", choices=("auto", "classifier", "random", "inception"), help=FEATURE_HELP)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training device (default auto)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from upgan.cli import CliError
+from upgan.cli import CliError, seed_arg
 
 FEATURE_HELP = (
     "feature network: classifier (the shipped mnist5k digit classifier, 1x28x28 only), "
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--n", type=int, default=5000, help="generated images (default 5000; capped at half the dataset)")
     p.add_argument("--features", default="auto", choices=("auto", "classifier", "random", "inception"), help=FEATURE_HELP)
     p.add_argument("--batch-size", type=int, default=500, help="images per forward pass (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise, the real-data split and KID subsets (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of the noise, the real-data split and KID subsets (default 0)")
     p.set_defaults(func=run)
 
 

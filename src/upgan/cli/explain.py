@@ -14,7 +14,7 @@ import argparse
 import dataclasses
 from dataclasses import dataclass
 
-from upgan.cli import CliError
+from upgan.cli import CliError, check_animation_path
 
 PICTURE_MAX = 8  # largest input side drawn as a grid of numbers
 GIF_MAX_FRAMES = 400
@@ -58,7 +58,7 @@ def register(subparsers) -> None:
 def _padding(text: str) -> str | int:
     if text.lstrip("-").isdigit():
         return int(text)
-    return text
+    return text.lower()  # 'SAME' as Keras takes it
 
 
 @dataclass
@@ -127,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         if value < 1:
             raise CliError(f"--{flag} must be an integer >= 1. Received --{flag} {value}")
     padding = _padding(args.padding)
+    if args.gif:
+        check_animation_path(args.gif, "--gif")
     try:
         if args.op == "conv-transpose":
             layout = _explain_transposed(args, padding)
@@ -233,6 +235,11 @@ def _explain_conv(args: argparse.Namespace, padding: str | int) -> Layout:
     from upgan.shapes import conv_output_size, conv_padding
 
     i, k, s, d = args.input, args.kernel, args.stride, args.dilation
+    if isinstance(padding, str) and s > 1 and d > 1:  # as upgan.keras.layers.Conv2D and Keras refuse it
+        raise CliError(
+            "--stride > 1 is not supported together with --dilation > 1 for --padding 'valid' or 'same' "
+            f"(as in Keras). Received --stride {s}, --dilation {d}, --padding {padding}"
+        )
     out = conv_output_size(i, k, s, padding, d)
     before, after = conv_padding(i, k, s, padding, d)
     k2 = (k - 1) * d + 1

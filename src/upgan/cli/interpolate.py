@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from upgan.cli import CliError
+from upgan.cli import CliError, check_animation_path, seed_arg
 
 
 def register(subparsers) -> None:
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     p.add_argument("--steps", type=int, default=16, help="frames between consecutive points (default 16)")
     p.add_argument("--points", type=int, default=4, help="random points visited (default 4)")
     p.add_argument("-n", type=int, default=16, help="images per frame (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="noise seed (default 0)")
     p.add_argument(
         "--method",
         choices=("slerp", "lerp"),
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"{name} must be a positive integer. Received {name} {value}")
     if args.points < 2:
         raise CliError(f"--points must be at least 2. Received --points {args.points}")
+    check_animation_path(args.out, "--out")
     try:
         generator, _ = load_generator(args.run_dir)
     except CheckpointError as err:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from upgan.cli import CliError
+from upgan.cli import CliError, seed_arg
 
 _BATCH = 256  # images generated per forward pass
 
@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `upgan train`")
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="noise seed (default 0)")
     p.add_argument("--out", default="grid.png", help="output image (default grid.png)")
     p.set_defaults(func=run)
 

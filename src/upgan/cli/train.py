@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from upgan.cli import CliError
+from upgan.cli import CliError, seed_arg
 
 # Kept in step with upgan.gan.config / upgan.gan.models (not imported here: they pull in torch).
 _UPSAMPLE = ("transposed", "nearest", "bilinear", "subpixel")
@@ -21,7 +21,8 @@ def register(subparsers) -> None:
         help="train a GAN on mnist5k (default), MNIST, Fashion-MNIST, CIFAR-10 or a folder of images",
         description="Train a DCGAN-style generator whose upsampling method you choose. Only the flags "
         "you give override the defaults (see upgan.gan.TrainConfig). With --resume the run's saved "
-        "settings apply; only the budget (--epochs, --max-steps) and how it computes (--device, --amp, "
+        "settings apply; only the budget (--epochs, --max-steps; --epochs alone lifts the run's "
+        "--max-steps) and how it computes (--device, --amp, "
         "--compile, --num-workers, --threads, --data-dir) may be given anew. Writes config.json, "
         "metrics.csv, samples/, checkpoint.pt and generator.safetensors to --out (default "
         "runs/<dataset>-<upsample>).",
@@ -47,7 +48,7 @@ def register(subparsers) -> None:
     a("--augment", choices=_AUGMENTS, help="DiffAugment policy for the discriminator's inputs (default translation)")
     a("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral normalisation in D (default on)")
     a("--minibatch-std", action=argparse.BooleanOptionalAction, help="minibatch standard-deviation channel in D")
-    a("--seed", type=int, help="random seed (default 0)")
+    a("--seed", type=seed_arg, help="random seed (default 0)")
     a("--device", choices=("auto", "cpu", "cuda"), help="auto = CUDA when available (default)")
     a("--out", help="run folder (default runs/<dataset>-<upsample>, numbered -2, -3, ... when that holds a run)")
     a("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -76,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
         if config.resume:
             saved_path = config.run_dir() / "config.json"
             if saved_path.is_file():
-                saved = TrainConfig.from_saved(json.loads(saved_path.read_text())).to_dict()
+                try:
+                    saved = TrainConfig.from_saved(json.loads(saved_path.read_text())).to_dict()
+                except (OSError, ValueError, TypeError, AttributeError) as err:
+                    raise CliError(f"cannot resume: {saved_path} is not a readable run config ({err})") from err
+                if "epochs" in given and "max_steps" not in given:
+                    saved["max_steps"] = None  # a new --epochs alone is the whole new budget
                 config = TrainConfig.from_dict({**saved, **given})
         run_dir = train(config, progress=not getattr(args, "quiet", False))
     except (TypeError, ValueError, DatasetError, CheckpointError, RunExistsError, TrainingDiverged) as err:

@@ -47,8 +47,9 @@ def conv2d(
 
     Raises:
         TypeError: x or weight is not a tensor, or an argument has the wrong type.
-        ValueError: x is not 4-D, channels do not match ``weight`` and ``groups``, or an
-            argument is out of range.
+        ValueError: x is not 4-D, channels do not match ``weight`` and ``groups``, an
+            argument is out of range, or a stride > 1 comes with a dilation > 1 under a string
+            padding (Keras refuses it; integer paddings allow it, as torch).
 
     >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
     >>> conv2d(x, torch.ones(1, 1, 2, 2), padding="same")  # the extra row/column goes after
@@ -74,6 +75,11 @@ def conv2d(
     stride = pair(stride, "stride")
     dilation = pair(dilation, "dilation")
     if isinstance(padding, str):
+        if max(stride) > 1 and max(dilation) > 1:  # as conv_transpose2d, Keras's Conv2D and TensorFlow's kernel
+            raise ValueError(
+                "A `stride` > 1 is not supported together with a `dilation` > 1 for padding='valid' or 'same' "
+                f"(as in Keras). Received stride={stride}, dilation={dilation}"
+            )
         pads = [
             shapes.conv_padding(size, k, s, padding, d)
             for size, k, s, d in zip(x.shape[2:], weight.shape[2:], stride, dilation)

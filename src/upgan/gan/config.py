@@ -13,6 +13,9 @@ from upgan.gan.models import UPSAMPLE_METHODS
 
 __all__ = ["TrainConfig", "LOSSES", "DEVICES", "AUGMENTS", "RESUMABLE_CHANGES"]
 
+MAX_SEED = 2**63 - 1  # torch, NumPy and the sampler all take it (the sampler adds the epoch)
+FLOAT32_MAX = 3.4028234663852886e38
+
 LOSSES = ("bce", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda")
 AUGMENTS = ("none", "translation", "cutout", "translation,cutout")
@@ -136,8 +139,9 @@ class TrainConfig:
         self._check("channels", lambda v: v in (1, 3), "1 or 3")
         self._check("num_workers", lambda v: v >= 0, "an integer >= 0")
         self._check("d_hidden", lambda v: v >= 0, "an integer >= 0")
-        self._check("seed", lambda v: v >= 0, "an integer >= 0")
-        self._check("lr", lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+        self._check("seed", lambda v: 0 <= v <= MAX_SEED, f"an integer from 0 to {MAX_SEED} (2**63 - 1)")
+        # Adam multiplies float32 tensors by lr: above float32's largest value that is an overflow, not a step.
+        self._check("lr", lambda v: math.isfinite(v) and 0 < v <= FLOAT32_MAX, f"a number > 0 and <= {FLOAT32_MAX:.6g}")
         for name in ("beta1", "beta2", "ema"):
             self._check(name, lambda v: 0 <= v < 1, "a number in [0, 1)")
         if not self.dataset:
