@@ -98,7 +98,8 @@ def test_resume_may_change_budget_and_how_it_computes(reference_runs, tmp_path, 
     # a budget already reached: nothing trained, nothing rewritten
     capsys.readouterr()
     train(TrainConfig(out=str(tmp_path), max_steps=2, resume=True, **settings), progress=False)
-    assert "is already at step 2; the budget given ends at step 2: nothing to train" in capsys.readouterr().out
+    assert ("is already at step 2; the budget ends at step 2 (--max-steps 2): nothing to train. Raise --max-steps."
+            in capsys.readouterr().out)
     train(TrainConfig(out=str(tmp_path), max_steps=1, resume=True, **settings), progress=False)
     assert (tmp_path / "config.json").read_text() == config_json
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2
@@ -106,6 +107,11 @@ def test_resume_may_change_budget_and_how_it_computes(reference_runs, tmp_path, 
     changed = {**settings, "amp": True, "threads": 1}
     train(TrainConfig(out=str(tmp_path), max_steps=3, resume=True, **changed), progress=False)
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
+    # the epochs bind (24 images, batch 8: 3 steps per epoch): the message names them
+    capsys.readouterr()
+    train(TrainConfig(out=str(tmp_path), epochs=1, max_steps=5, resume=True, **settings), progress=False)
+    assert ("is already at step 3; the budget ends at step 3 (--epochs 1 of 3 steps): nothing to train. Raise --epochs."
+            in capsys.readouterr().out)
 
 
 def test_resume_a_run_saved_before_d_hidden_existed(reference_runs, tmp_path):

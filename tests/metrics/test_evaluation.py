@@ -119,6 +119,25 @@ def test_cli_evaluate_user_errors(tmp_path, capsys, argv, message):
     assert re.search(message, err)
 
 
+def test_cli_evaluate_on_a_dataset_too_small_names_the_dataset(tmp_path, capsys):
+    """8 images cap n at 4, below the 6 the scores need: the message blames the dataset, not --n."""
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(8):
+        Image.fromarray(np.full((8, 8), 30 * i, np.uint8)).save(images / f"{i}.png")
+    run = tmp_path / "run"
+    run.mkdir()
+    gen = Generator(latent_dim=8, image_shape=(1, 8, 8), width=4)
+    config = TrainConfig(dataset=f"folder:{images}", image_size=8, channels=1, latent_dim=8, width=4)
+    save_generator(run / "generator.safetensors", gen, config, 0)
+    assert main(["evaluate", str(run), "--n", "50", "--features", "random"]) == 2
+    err = capsys.readouterr().err
+    assert f"upgan evaluate: error: The dataset folder:{images} has 8 images: too few to evaluate" in err, err
+    assert "at least 12 images" in err and "Too few generated images" not in err
+
+
 def test_cli_evaluate_missing_run(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nope")]) == 2
     assert "upgan evaluate: error: No generator.safetensors in" in capsys.readouterr().err

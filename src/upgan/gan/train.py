@@ -58,7 +58,7 @@ class RunExistsError(FileExistsError):
     """The run folder already holds a run and neither ``resume`` nor ``force`` was given."""
 
 
-def _check_run_dir(run_dir: Path, config: TrainConfig) -> tuple[dict | None, list[Path]]:
+def _check_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Context) -> tuple[dict | None, list[Path]]:
     """Check the run folder; return the checkpoint to resume from (or None) and the files ``force``
     will replace. Nothing is deleted here: :func:`_replace_run_files` does that once the new run's
     data, batch size and networks are known to work, so a failing ``--force`` keeps the old run.
@@ -193,7 +193,7 @@ def train(config: TrainConfig, *, progress: bool = True) -> Path:
 
 def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Path:
     run_dir = config.run_dir()
-    resume_state, replaced = _check_run_dir(run_dir, config)
+    resume_state, replaced = _check_run_dir(run_dir, config, ctx)
 
     # ---- data: rank 0 downloads, then the others read the same files
     data_kwargs = dict(image_size=config.image_size, channels=config.channels, data_dir=config.data_dir)
@@ -224,9 +224,14 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
         total_steps = min(total_steps, config.max_steps)
     if resume_state is not None and resume_state["step"] >= total_steps:
         if ctx.is_main:  # nothing is written: config.json keeps the budget the checkpoint reached
+            by_max_steps = config.max_steps is not None and config.max_steps < config.epochs * steps_per_epoch
+            limit = (
+                f"--max-steps {config.max_steps}" if by_max_steps
+                else f"--epochs {config.epochs} of {steps_per_epoch} steps"
+            )  # fmt: skip
             print(
-                f"{run_dir} is already at step {resume_state['step']}; "
-                f"the budget given ends at step {total_steps}: nothing to train. Raise --epochs or --max-steps."
+                f"{run_dir} is already at step {resume_state['step']}; the budget ends at step {total_steps} "
+                f"({limit}): nothing to train. Raise {limit.split()[0]}."
             )
         return run_dir
 

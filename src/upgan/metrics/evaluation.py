@@ -242,7 +242,7 @@ def evaluate_run(
     Raises:
         upgan.gan.CheckpointError: no readable generator in ``run_dir``.
         upgan.data.DatasetError: the run's dataset cannot be loaded.
-        ValueError: as :func:`evaluate_images`.
+        ValueError: as :func:`evaluate_images`, or a dataset of fewer than 12 images.
     """
     from upgan.data import load_dataset
     from upgan.gan import load_generator
@@ -257,6 +257,12 @@ def evaluate_run(
         download=False,
     )
     n_used = min(n, len(data.images) // 2)
+    if n_used <= K_DC < n:  # capped below what the scores need: the dataset is the cause, not n
+        raise ValueError(
+            f"The dataset {data.name} has {len(data.images)} images: too few to evaluate. The baseline needs two "
+            f"disjoint halves of n real images and the scores need n >= {K_DC + 1}, i.e. at least "
+            f"{2 * (K_DC + 1)} images (hundreds for stable scores)."
+        )
     fake = sample_images(generator, n_used, seed=seed, batch_size=batch_size)
     metrics = evaluate_images(
         fake, data.images, features=features, batch_size=batch_size, seed=seed, baseline=baseline
