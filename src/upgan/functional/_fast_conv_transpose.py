@@ -26,8 +26,8 @@ def prefers_subpixel(x: torch.Tensor, weight: torch.Tensor, stride: Pair, dilati
     "Transposed-convolution paths" table of ``benchmarks/RESULTS.md``, forward and
     forward + backward): with few output channels (``C_out * s * s <= 16``, e.g. a generator's
     last 64 -> 1 or 64 -> 3 stage), where oneDNN's transposed convolution is slow, the
-    decomposition is about 2x faster for inference and 1.05-1.3x for training; with many it is
-    1.2-2x slower. Other devices (CUDA) keep the native kernel: no measurement there supports a
+    decomposition is 1.6-2.3x faster for inference and 1.0-1.3x for training; with many it is
+    1.05-1.7x slower. Other devices (CUDA) keep the native kernel: no measurement there supports a
     change.
     """
     if groups != 1 or dilation != (1, 1) or stride == (1, 1) or x.device.type != "cpu":
