@@ -61,6 +61,16 @@ def test_phase_statistics_against_numpy():
     assert stats["spread"] == pytest.approx(flat.max() - flat.min())
 
 
+def test_phase_statistics_errors():
+    with pytest.raises(ValueError, match=r"`period` argument must be at most the image height and width.* Received period=3 for images of shape \(1, 1, 2, 2\)"):
+        phase_statistics(torch.zeros(1, 1, 2, 2), period=3)
+    images = torch.zeros(2, 1, 4, 4)
+    images[1, 0, 2, 2] = float("nan")
+    with pytest.raises(ValueError, match=r"The `images` must be finite\. Received 1 NaN or infinite value"):
+        phase_statistics(images)
+    assert phase_statistics(torch.zeros(1, 1, 2, 3), period=2)["spread"] == 0.0  # period == min side: fine
+
+
 def test_phase_statistics_sees_a_transposed_conv_grid():
     g = torch.Generator().manual_seed(0)
     smooth = torch.nn.functional.interpolate(torch.rand(8, 1, 8, 8, generator=g), scale_factor=2, mode="bilinear")

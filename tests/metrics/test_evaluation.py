@@ -56,6 +56,38 @@ def test_evaluate_images_errors(mnist):
         evaluate_images(torch.zeros(10, 28, 28), mnist[:100])
 
 
+def test_evaluate_images_refuses_odd_sizes_before_any_work():
+    fake = torch.zeros(8, 3, 7, 9)
+    real = torch.zeros(16, 3, 7, 9, dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"The images must have an even height and width: .* Received images of shape \(3, 7, 9\)"):
+        evaluate_images(fake, real, features="random")
+
+
+def test_cli_evaluate_unwritable_metrics_file(tmp_path, capsys):
+    run = _run_dir(tmp_path)
+    (run / "metrics.json").mkdir()  # a folder where the file goes: refused before scoring
+    assert main(["evaluate", str(run), "--n", "20", "--features", "random"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"upgan evaluate: error: cannot write {run / 'metrics.json'}: it is a folder\n"
+    assert captured.out == ""
+
+
+def test_cli_evaluate_write_failure_after_scoring_keeps_the_printed_scores(tmp_path, capsys, monkeypatch):
+    run = _run_dir(tmp_path)
+    real_write = Path.write_text
+
+    def refuse(self, *args, **kwargs):
+        if self.name == "metrics.json":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    assert main(["evaluate", str(run), "--n", "20", "--features", "random"]) == 2
+    captured = capsys.readouterr()
+    assert "real vs real" in captured.out  # the table was printed before the write failed
+    assert captured.err.startswith(f"upgan evaluate: error: cannot write {run / 'metrics.json'}: ")
+
+
 def test_format_table_lists_every_score():
     row = {k: float(i) for i, k in enumerate(SCORES)} | {"kid_std": 0.0}
     text = format_table({"generated": row, "baseline": row})

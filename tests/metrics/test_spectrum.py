@@ -99,8 +99,12 @@ def test_checkerboard_scores_grid_high_smooth_low():
 
 
 def test_checkerboard_zero_real_energy():
+    """No period-2 energy in either set is a match (1), not 'less grid than real' (0)."""
     flat = torch.zeros(2, 1, 4, 4)
-    assert checkerboard_score(flat, flat) == 0.0
+    assert checkerboard_score(flat, flat) == 1.0
+    nearest = F.interpolate(torch.rand(3, 1, 4, 4, generator=torch.Generator().manual_seed(0)), scale_factor=2)
+    assert period_energy(nearest).max() < 1e-30  # nearest x2 has nothing at the Nyquist bins
+    assert checkerboard_score(nearest, nearest.flip(-1)) == 1.0
     y, x = torch.meshgrid(torch.arange(4), torch.arange(4), indexing="ij")
     assert checkerboard_score(((-1.0) ** (x + y)).expand(2, 1, 4, 4), flat) == math.inf
 
@@ -112,6 +116,19 @@ def test_spectral_distance():
     assert spectral_distance(a, b) < spectral_distance(a, noisy)
     ref = np.sqrt(np.mean((mean_spectrum(a).numpy() - mean_spectrum(noisy).numpy()) ** 2))
     assert spectral_distance(a, noisy) == pytest.approx(ref)
+
+
+def test_uint8_images_are_read_as_the_float_range_of_generators():
+    """A uint8 set and the same images in [-1, 1] have the same spectra and scores; an offset between
+    two float sets moves the zero-frequency ring and with it the normalisation (documented)."""
+    images = torch.randint(0, 256, (6, 1, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    as_float = images.double() / 127.5 - 1
+    torch.testing.assert_close(to_grey(images), to_grey(as_float))
+    torch.testing.assert_close(radial_spectrum(images), radial_spectrum(as_float))
+    assert spectral_distance(images, as_float) < 1e-12
+    assert checkerboard_score(images, as_float) == pytest.approx(1.0)
+    assert spectral_distance(as_float * 3, as_float) < 1e-9  # a scale is harmless
+    assert spectral_distance(as_float + 1, as_float) > 1e-3  # an offset is not
 
 
 def test_errors():

@@ -45,13 +45,14 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--n must be a positive integer. Received --n {args.n}")
     if args.batch_size < 1:
         raise CliError(f"--batch-size must be a positive integer. Received --batch-size {args.batch_size}")
+    out = Path(args.run_dir) / "metrics.json"
+    if out.is_dir():  # refused before the scoring, not after
+        raise CliError(f"cannot write {out}: it is a folder")
     try:
         result = evaluate_run(args.run_dir, n=args.n, features=args.features, batch_size=args.batch_size, seed=args.seed)
     except (CheckpointError, DatasetError, FeatureNetworkUnavailable, ValueError) as err:
         raise CliError(str(err)) from err
     metrics = result.metrics
-    out = Path(args.run_dir) / "metrics.json"
-    out.write_text(json.dumps(metrics, indent=2) + "\n")
     capped = f" (capped from {metrics['n_requested']}: the baseline needs two halves)" if metrics["n"] < args.n else ""
     print(f"{metrics['dataset']}: n={metrics['n']}{capped}, features={metrics['features']}, "
           f"KID over {metrics['kid_subsets']} subset(s) of {metrics['kid_subset_size']}")
@@ -69,5 +70,9 @@ def run(args: argparse.Namespace) -> int:
             f"on {d['draws']} separate draws of {d['draw_size']}: {d['passed']} meet the bar "
             f"(confident {d['confident_min']:.0%} to {d['confident_max']:.0%})"
         )
+    try:
+        out.write_text(json.dumps(metrics, indent=2) + "\n")
+    except OSError as err:  # the scores are printed above, so nothing is lost but the file
+        raise CliError(f"cannot write {out}: {err}") from err
     print(f"Wrote {out}")
     return 0

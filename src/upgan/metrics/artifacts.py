@@ -19,7 +19,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from upgan.functional._checks import check_int
+from upgan.functional._checks import check_finite, check_int
 
 __all__ = ["overlap_pattern", "overlap_period", "describe_overlap", "phase_statistics"]
 
@@ -146,8 +146,8 @@ def phase_statistics(images: torch.Tensor, period: int = 2) -> dict:
         H and W need not be multiples of ``period``: every pixel counts for its phase.
 
     Raises:
-        ValueError: ``images`` is not a non-empty 4-D tensor.
-        TypeError, ValueError: ``period`` is not an integer >= 1.
+        ValueError: ``images`` is not a non-empty 4-D tensor, or holds NaN/inf.
+        TypeError, ValueError: ``period`` is not an integer from 1 to min(H, W).
 
     Example:
         >>> y, x = torch.meshgrid(torch.arange(8), torch.arange(8), indexing="ij")
@@ -162,6 +162,12 @@ def phase_statistics(images: torch.Tensor, period: int = 2) -> dict:
             f"The `images` argument must be a tensor of images (N, C, H, W) with N >= 1. Received images of shape {shape}"
         )
     p = check_int(period, "period")
+    if p > min(images.shape[-2:]):
+        raise ValueError(
+            f"The `period` argument must be at most the image height and width, or some phases have no pixel. "
+            f"Received period={p} for images of shape {tuple(images.shape)}"
+        )
+    check_finite(images, "The `images`")
     x = images.double().flatten(0, 1).unsqueeze(1)  # (N*C, 1, H, W)
     box = F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1)  # (N*C, 1, H, W)
     residual = x - box

@@ -127,7 +127,7 @@ def evaluate_images(
         fake (n, C, H, W), real (N, C, H, W) with N >= 2n and n > 5.
 
     Raises:
-        ValueError: mismatched image shapes, n <= 5 (precision/recall need more than k=3
+        ValueError: mismatched image shapes, an odd height or width, n <= 5 (precision/recall need more than k=3
             samples, density/coverage more than k=5), N < 2n, or an unknown ``features``.
         FeatureNetworkUnavailable: ``features="inception"`` without torch-fidelity.
 
@@ -146,6 +146,11 @@ def evaluate_images(
         raise ValueError(
             "The generated and real images must have the same shape (C, H, W). "
             f"Received generated {tuple(fake.shape[1:])} and real {tuple(real.shape[1:])}"
+        )
+    if fake.shape[2] % 2 or fake.shape[3] % 2:
+        raise ValueError(
+            "The images must have an even height and width: the checkerboard score measures the "
+            f"period-2 pattern of a x2 upsampling. Received images of shape {tuple(fake.shape[1:])}"
         )
     n = fake.shape[0]
     if n <= K_DC:

@@ -95,7 +95,9 @@ def kid(
         seed: seed of the subset draws, so the result is reproducible. Default 0.
 
     Returns:
-        ``(mean, std)`` over the subsets.
+        ``(mean, std)`` over the subsets, unscaled (papers often report KID x 10^3). The
+        estimator is torchmetrics's (Binkowski et al. 2018): its cross term averages all
+        pairs, so a value can be slightly negative for sets from one distribution.
 
     Shape:
         real (N, d), fake (M, d) with the same d.

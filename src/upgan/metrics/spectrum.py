@@ -58,6 +58,9 @@ def _check_same_size(gen: torch.Tensor, real: torch.Tensor) -> None:
 def to_grey(images: torch.Tensor) -> torch.Tensor:
     """Grey images in float64: the single channel, BT.601 luma for RGB, else the channel mean.
 
+    uint8 images are read as [0, 255] and mapped to [-1, 1], the range of upgan's generators,
+    so a uint8 set and the same set in float [-1, 1] have the same spectra and scores.
+
     Args:
         images: (N, C, H, W), any real dtype.
 
@@ -71,8 +74,12 @@ def to_grey(images: torch.Tensor) -> torch.Tensor:
         >>> grey = to_grey(torch.ones(1, 3, 2, 2))
         >>> grey.shape, round(float(grey[0, 0, 0]), 12)
         (torch.Size([1, 2, 2]), 1.0)
+        >>> float(to_grey(torch.full((1, 1, 1, 1), 255, dtype=torch.uint8))[0, 0, 0])
+        1.0
     """
     x = _check_images(images).double()
+    if images.dtype == torch.uint8:
+        x = x / 127.5 - 1
     if x.shape[1] == 1:
         return x[:, 0]
     if x.shape[1] == 3:
@@ -91,7 +98,9 @@ def radial_spectrum(images: torch.Tensor) -> torch.Tensor:
     """Azimuthally averaged log-magnitude spectrum of each image, min-max normalised.
 
     Args:
-        images: (N, C, H, W) images, any range.
+        images: (N, C, H, W) images, uint8 (see :func:`to_grey`) or float. Scaling the values
+            leaves the spectrum unchanged; an offset does not (it moves the zero-frequency
+            ring, which the min-max normalisation uses), so compare float sets in the same range.
 
     Returns:
         (N, R) float64 in [0, 1] with ``R = floor(hypot(H // 2, W // 2)) + 1`` rings; ring
@@ -128,7 +137,7 @@ def mean_spectrum(images: torch.Tensor) -> torch.Tensor:
     """The mean over images of :func:`radial_spectrum`.
 
     Args:
-        images: (N, C, H, W) images, any range.
+        images: (N, C, H, W) images, as :func:`radial_spectrum`.
 
     Returns:
         (R,) float64, R as in :func:`radial_spectrum`.
@@ -148,7 +157,8 @@ def spectral_distance(gen: torch.Tensor, real: torch.Tensor) -> float:
 
     Args:
         gen: generated images (N, C, H, W).
-        real: real images (M, C', H, W), same H and W.
+        real: real images (M, C', H, W), same H and W; uint8 or float in the same range as
+            ``gen`` (see :func:`radial_spectrum`).
 
     Returns:
         ``sqrt(mean_r (S_gen[r] - S_real[r])²)`` with S from :func:`mean_spectrum`; in [0, 1],
@@ -221,8 +231,8 @@ def checkerboard_score(gen: torch.Tensor, real: torch.Tensor, period: int = 2) -
 
     Returns:
         ``mean(period_energy(gen)) / mean(period_energy(real))``: about 1 when they match,
-        larger when the generated images carry a grid. ``inf`` if the real images have no
-        energy there at all and the generated ones do.
+        larger when the generated images carry a grid. 1 when neither set has any energy
+        there (e.g. both nearest-upsampled), ``inf`` when only the generated set has.
 
     Raises:
         ValueError: as :func:`period_energy`, or different H, W.
@@ -239,5 +249,5 @@ def checkerboard_score(gen: torch.Tensor, real: torch.Tensor, period: int = 2) -
     g = period_energy(gen, period).mean()
     r = period_energy(real, period).mean()
     if r == 0:
-        return 0.0 if g == 0 else float("inf")
+        return 1.0 if g == 0 else float("inf")
     return float(g / r)
