@@ -67,6 +67,38 @@ def test_subpixel_gradcheck(stride, padding, output_padding, seeded):
     assert torch.autograd.gradcheck(lambda *t: conv_transpose2d_subpixel(*t, stride, padding, output_padding), (x, w, b))
 
 
+def test_empty_batch_forward_and_backward_on_every_path(seeded):
+    """torch 2.13's pixel_shuffle backward fails on an empty batch; upgan's layers must not."""
+    from upgan.nn import ResizeConv2d, SubPixelConv2d
+
+    seeded(0)
+    layers = [
+        (ConvTranspose2d(3, 2, 4, 2, 1), torch.nn.ConvTranspose2d(3, 2, 4, 2, 1)),  # sub-pixel path (C_out*4 <= 16)
+        (ConvTranspose2d(3, 8, 4, 2, 1), torch.nn.ConvTranspose2d(3, 8, 4, 2, 1)),  # native path
+        (ConvTranspose2d(3, 2, 4, stride=(2, 3), padding="same"), None),
+        (ResizeConv2d(3, 3), None),
+        (ResizeConv2d(3, 3, mode="bilinear"), None),
+        (SubPixelConv2d(3, 2), None),
+    ]
+    for layer, reference in layers:
+        x = torch.zeros(0, 3, 5, 6, requires_grad=True)
+        y = layer(x)
+        if reference is not None:
+            reference.load_state_dict(layer.state_dict())
+            assert y.shape == reference(x).shape
+        y.sum().backward()
+        assert x.grad.shape == x.shape and layer.weight.grad is not None and not layer.weight.grad.any()
+
+
+def test_pixel_shuffle_matches_torch_and_the_unequal_factor_layout():
+    y = torch.randn(2, 3 * 2 * 3, 4, 5)
+    torch.testing.assert_close(fast.pixel_shuffle(y[:, :12], 2, 2), F.pixel_shuffle(y[:, :12], 2))
+    z = fast.pixel_shuffle(y, 2, 3)  # channel c*6 + i*3 + j -> sub-pixel (i, j)
+    assert z.shape == (2, 3, 8, 15)
+    for c, i, j in [(0, 0, 0), (1, 1, 2), (2, 0, 1)]:
+        torch.testing.assert_close(z[:, c, i::2, j::3], y[:, c * 6 + i * 3 + j])
+
+
 def test_dispatch_rule():
     x, few, many = torch.zeros(1, 8, 4, 4), torch.zeros(8, 4, 4, 4), torch.zeros(8, 5, 4, 4)
     assert prefers_subpixel(x, few, (2, 2), (1, 1), 1)  # C_out * s * s = 16

@@ -401,3 +401,8 @@ def test_errors():
         ResizeConv2d(0, 3)
     with pytest.raises(ValueError, match=r"The `mode` argument must be one of 'nearest', 'bilinear'. Received mode='area'"):
         ResizeConv2d(2, 3, mode="area")
+    for bias in ("yes", None, 1):
+        with pytest.raises(TypeError, match=r"The `bias` argument must be True or False. Received bias="):
+            ResizeConv2d(2, 3, bias=bias)
+    with pytest.raises(TypeError, match=r"Expected `x` to be a floating-point tensor. Received x.dtype=torch.int64"):
+        ResizeConv2d(2, 3)(torch.zeros(1, 2, 3, 3, dtype=torch.int64))

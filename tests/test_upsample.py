@@ -168,6 +168,13 @@ def test_layouts_and_edges(mode, seeded):
     torch.testing.assert_close(upsample(single, (3, 5), mode), single.expand(1, 2, 3, 5))
     # Constant images stay constant (weights sum to 1 everywhere, borders included).
     torch.testing.assert_close(upsample(torch.full((1, 1, 4, 3), 2.5), (4, 3), mode), torch.full((1, 1, 16, 9), 2.5))
+    # Empty batches and channel-less inputs keep their shape rule (F.interpolate refuses C = 0).
+    for shape in ((0, 3, 4, 5), (2, 0, 4, 5)):
+        empty = torch.zeros(shape, requires_grad=True)
+        y = upsample(empty, (2, 3), mode)
+        assert y.shape == (*shape[:2], 8, 15)
+        y.sum().backward()
+        assert empty.grad.shape == empty.shape
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -13,7 +13,7 @@ import torch
 
 from upgan._validation import check_choice, check_int, odd_pair, pair
 
-__all__ = ["check_int", "pair", "odd_pair", "check_choice", "check_nchw", "check_finite"]
+__all__ = ["check_int", "pair", "odd_pair", "check_choice", "check_nchw", "check_floating", "check_bias", "check_finite"]
 
 
 def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch.Tensor:
@@ -47,6 +47,36 @@ def check_nchw(x: object, name: str = "x", channels: int | None = None) -> torch
             f"Expected `{name}` to have {channels} channels (dimension 1). Received {name}.shape={tuple(x.shape)}"
         )
     return x
+
+
+def check_floating(x: torch.Tensor, name: str = "x") -> None:
+    """Raise unless ``x`` is a floating-point tensor (a convolution has float weights).
+
+    >>> check_floating(torch.zeros(1, dtype=torch.int64))
+    Traceback (most recent call last):
+    ...
+    TypeError: Expected `x` to be a floating-point tensor. Received x.dtype=torch.int64; convert it with x.float()
+    """
+    if not x.is_floating_point():
+        raise TypeError(
+            f"Expected `{name}` to be a floating-point tensor. Received {name}.dtype={x.dtype}; convert it with {name}.float()"
+        )
+
+
+def check_bias(bias: object, channels: int) -> None:
+    """Raise unless ``bias`` is ``None`` or a tensor of shape ``(channels,)``.
+
+    >>> check_bias(torch.zeros(3), 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected `bias` to be None or a tensor of shape (4,). Received shape (3,)
+    """
+    if bias is None:
+        return
+    if not isinstance(bias, torch.Tensor):
+        raise TypeError(f"Expected `bias` to be None or a tensor of shape ({channels},). Received type {type(bias).__name__}")
+    if tuple(bias.shape) != (channels,):
+        raise ValueError(f"Expected `bias` to be None or a tensor of shape ({channels},). Received shape {tuple(bias.shape)}")
 
 
 def check_finite(values: torch.Tensor, label: str) -> None:

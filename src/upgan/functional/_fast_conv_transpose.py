@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["conv_transpose2d_fast", "conv_transpose2d_subpixel", "prefers_subpixel"]
+__all__ = ["conv_transpose2d_fast", "conv_transpose2d_subpixel", "prefers_subpixel", "pixel_shuffle"]
 
 Pair = tuple[int, int]
 
@@ -116,11 +116,23 @@ def conv_transpose2d_subpixel(
         y = F.conv2d(x, kernel, phase_bias, padding=(pads[2], pads[0]))
     else:
         y = F.conv2d(F.pad(x, pads), kernel, phase_bias)
-    # y: (N, C_out*sh*sw, end_h - first_h, end_w - first_w)
-    if sh == sw:
-        y = F.pixel_shuffle(y, sh)  # (N, C_out, (end_h - first_h)*sh, (end_w - first_w)*sw)
-    else:
-        n, _, ch, cw = y.shape
-        # (N, C_out*sh*sw, ch, cw) -> (N, C_out, sh, sw, ch, cw) -> (N, C_out, ch, sh, cw, sw) -> (N, C_out, ch*sh, cw*sw)
-        y = y.reshape(n, c_out, sh, sw, ch, cw).permute(0, 1, 4, 2, 5, 3).reshape(n, c_out, ch * sh, cw * sw)
+    # y: (N, C_out*sh*sw, end_h - first_h, end_w - first_w) -> (N, C_out, (end_h - first_h)*sh, (end_w - first_w)*sw)
+    y = pixel_shuffle(y, sh, sw)
     return y[:, :, crop_h : crop_h + out_h, crop_w : crop_w + out_w]
+
+
+def pixel_shuffle(y: torch.Tensor, sh: int, sw: int) -> torch.Tensor:
+    """``F.pixel_shuffle`` for factors ``(sh, sw)``: channel ``c * sh * sw + i * sw + j`` -> sub-pixel ``(i, j)``.
+
+    Torch's own kernel where it applies (equal factors, a non-empty batch: its backward fails
+    on an empty one in torch 2.13), else a reshape and a permute.
+
+    Shape:
+        ``(N, C * sh * sw, H, W) -> (N, C, H * sh, W * sw)``.
+    """
+    if sh == sw and y.shape[0] > 0:
+        return F.pixel_shuffle(y, sh)
+    n, c, h, w = y.shape
+    c //= sh * sw
+    # (N, C*sh*sw, H, W) -> (N, C, sh, sw, H, W) -> (N, C, H, sh, W, sw) -> (N, C, H*sh, W*sw)
+    return y.reshape(n, c, sh, sw, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c, h * sh, w * sw)

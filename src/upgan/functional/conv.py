@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from upgan import shapes
-from upgan.functional._checks import check_int, check_nchw, pair
+from upgan.functional._checks import check_bias, check_floating, check_int, check_nchw, pair
 
 __all__ = ["conv2d"]
 
@@ -72,6 +72,8 @@ def conv2d(
             f"The input has {x.shape[1]} channels but `weight` of shape {tuple(weight.shape)} with groups={groups} "
             f"expects {weight.shape[1] * groups} (and C_out divisible by groups). Received x.shape={tuple(x.shape)}"
         )
+    check_bias(bias, weight.shape[0])
+    check_floating(x)
     stride = pair(stride, "stride")
     dilation = pair(dilation, "dilation")
     if isinstance(padding, str):

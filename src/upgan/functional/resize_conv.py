@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from upgan.functional._bilinear_frame import bilinear_from_nearest, frame_applies
-from upgan.functional._checks import check_choice, check_nchw, pair
+from upgan.functional._checks import check_choice, check_floating, check_nchw, pair
 from upgan.functional._fast_conv_transpose import conv_transpose2d_fast
 
 __all__ = ["resize_conv2d", "RESIZE_MODES"]
@@ -107,6 +107,7 @@ def resize_conv2d(
     """
     _check_weight(weight, bias)
     check_nchw(x, channels=weight.shape[1])
+    check_floating(x)
     sh, sw = pair(scale_factor, "scale_factor")
     check_choice(mode, "mode", RESIZE_MODES)
     if mode == "nearest":

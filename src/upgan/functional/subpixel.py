@@ -8,7 +8,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from upgan.functional._checks import check_int, check_nchw
+from upgan.functional._checks import check_bias, check_floating, check_int, check_nchw
+from upgan.functional._fast_conv_transpose import pixel_shuffle
 
 __all__ = ["subpixel_conv2d", "icnr_", "conv2d_init_"]
 
@@ -36,7 +37,8 @@ def subpixel_conv2d(
     Raises:
         TypeError: ``x`` or ``weight`` is not a tensor, or ``scale_factor`` is not an integer.
         ValueError: ``scale_factor`` < 1, ``weight`` is not ``(C_out * s * s, C_in, kh, kw)``
-            with odd ``kh``, ``kw``, or ``x`` is not 4-D with ``C_in`` channels.
+            with odd ``kh``, ``kw``, ``bias`` is not ``(C_out * s * s,)``, or ``x`` is not 4-D
+            with ``C_in`` channels.
 
     >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     >>> w = torch.tensor([1.0, 2.0, 3.0, 4.0]).reshape(4, 1, 1, 1)  # one 1x1 filter per sub-pixel
@@ -62,8 +64,10 @@ def subpixel_conv2d(
             f"for scale_factor={s}. Received weight.shape={tuple(weight.shape)}"
         )
     check_nchw(x, channels=weight.shape[1])
+    check_floating(x)
+    check_bias(bias, weight.shape[0])
     y = F.conv2d(x, weight, bias, padding=(weight.shape[2] // 2, weight.shape[3] // 2))  # (N, C_out*s*s, H, W)
-    return F.pixel_shuffle(y, s)  # (N, C_out*s*s, H, W) -> (N, C_out, H*s, W*s)
+    return pixel_shuffle(y, s, s)  # (N, C_out*s*s, H, W) -> (N, C_out, H*s, W*s)
 
 
 def conv2d_init_(weight: torch.Tensor) -> torch.Tensor:

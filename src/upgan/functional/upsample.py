@@ -86,7 +86,7 @@ def upsample(x: torch.Tensor, scale_factor: int | tuple[int, int] = 2, mode: str
             f"upsample with mode={mode!r} needs a floating-point tensor `x`. Received x.dtype={x.dtype}; "
             "use mode='nearest' or convert x with x.float()"
         )
-    if mode in ("nearest", "area"):
+    if mode in ("nearest", "area") or x.numel() == 0:  # (an empty input: F.interpolate refuses C = 0)
         # (N, C, H, 1, W, 1) -> (N, C, H, fh, W, fw) -> (N, C, H*fh, W*fw)
         return x[:, :, :, None, :, None].expand(n, c, h, fh, w, fw).reshape(n, c, out_h, out_w)
     if mode == "bilinear":

@@ -68,6 +68,8 @@ class ResizeConv2d(nn.Module):
         self.scale_factor = pair(scale_factor, "scale_factor")
         self.mode = check_choice(mode, "mode", RESIZE_MODES)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *self.kernel_size))
+        if not isinstance(bias, bool):
+            raise TypeError(f"The `bias` argument must be True or False. Received bias={bias!r}")
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self.reset_parameters()
 
