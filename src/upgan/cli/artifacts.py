@@ -164,6 +164,8 @@ def _run_dir(args: argparse.Namespace) -> int:
         ax.set_title(f"{title}: per phase (mod {p})", fontsize=9)
         ax.set_xticks(range(p))
         ax.set_yticks(range(p))
+        ax.set_xlabel(f"x mod {p}", fontsize=8)
+        ax.set_ylabel(f"y mod {p}", fontsize=8)
     fig.suptitle(f"{generator.upsample}: checkerboard score {score:.2f}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     out = args.out or str(Path(args.run_dir) / "phases.png")
@@ -175,7 +177,7 @@ def _save(fig, out: str, dpi: int) -> int:
     import matplotlib.pyplot as plt
 
     try:
-        fig.savefig(out, dpi=dpi)
+        fig.savefig(out, dpi=dpi, bbox_inches="tight", pad_inches=0.1)  # no tick label cut at the edge
     except OSError as err:
         raise CliError(f"cannot write {out}: {err}") from err
     finally:
