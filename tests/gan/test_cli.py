@@ -89,7 +89,7 @@ def test_train_refuses_existing_run(trained_run, capsys):
         (["--lr", "0"], r"The `lr` setting must be a number > 0 and <= 3.40282e\+38. Received lr=0.0"),
         (["--lr", "1e39"], r"The `lr` setting must be a number > 0 and <= 3.40282e\+38. Received lr=1e\+39"),
         (["--lr", "nan"], r"The `lr` setting must be .* Received lr=nan"),
-        (["--batch-size", "0"], "The `batch_size` setting must be an integer >= 1. Received batch_size=0"),
+        (["--batch-size", "0"], "The `batch_size` setting must be an integer from 1 to 2147483647. Received batch_size=0"),
         (["--dataset", "imagenet"], "The `name` argument must be one of mnist5k, mnist, fashion-mnist, cifar10"),
         (["--image-size", "30"], "Cannot reach image_size=30"),
         (["--ema", "1.5"], r"The `ema` setting must be a number in \[0, 1\)"),
@@ -188,6 +188,15 @@ def _expect_cli_error(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
+def test_load_generator_names_the_missing_file(tmp_path):
+    from upgan.gan import CheckpointError, load_generator
+
+    with pytest.raises(CheckpointError, match=r"No generator file .*none.safetensors: it does not exist"):
+        load_generator(tmp_path / "none.safetensors")
+    with pytest.raises(CheckpointError, match=r"No generator.safetensors in .*: train a run there first"):
+        load_generator(tmp_path)
+
+
 def test_sample_missing_run(tmp_path, capsys):
     _expect_cli_error(["sample", str(tmp_path / "nope")], "No generator.safetensors in", capsys)
 
@@ -263,6 +272,48 @@ def test_default_run_folder_is_numbered_instead_of_reused(trained_run, tmp_path,
     assert main(["train", "--resume", *_flags(settings), "--max-steps", "2", "--quiet"]) == 0
     assert load_checkpoint(second / "checkpoint.pt")["step"] == 2
     assert load_checkpoint(base / "checkpoint.pt")["step"] == 1
+    # runs -1, -2, -3 with -2 deleted: a new run fills the gap and is then the newest
+    assert main(argv) == 0
+    third = base.with_name(base.name + "-3")
+    assert (third / "checkpoint.pt").is_file()
+    import shutil
+
+    shutil.rmtree(second)
+    assert main(argv) == 0 and (second / "checkpoint.pt").is_file()
+    assert main(["train", "--resume", *_flags(settings), "--max-steps", "2", "--quiet"]) == 0
+    assert load_checkpoint(second / "checkpoint.pt")["step"] == 2  # the newest, not the highest number
+    assert load_checkpoint(third / "checkpoint.pt")["step"] == 1
+
+
+def test_resume_without_config_json_takes_the_checkpoints_settings(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run[0], run)
+    (run / "config.json").unlink()
+    step = load_checkpoint(run / "checkpoint.pt")["step"]
+    assert main(["train", "--out", str(run), "--resume", "--max-steps", str(step + 1), "--quiet"]) == 0
+    assert load_checkpoint(run / "checkpoint.pt")["step"] == step + 1
+    assert json.loads((run / "config.json").read_text())["latent_dim"] == 8  # the run's, not the default 100
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_run_folder_that_cannot_be_written_is_a_one_line_error(tmp_path, capsys):
+    assert main(["train", "--out", "/proc/upgan-no-such-run", "--max-steps", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("upgan train: error: cannot write the run: ") and err.count("\n") == 1
+
+
+def test_absurd_width_is_a_one_line_error(tmp_path, capsys):
+    for flag in ("--width", "--d-width"):
+        assert main(["train", flag, str(2**62), "--out", str(tmp_path / flag), "--max-steps", "1", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        name = flag[2:].replace("-", "_")
+        assert err == f"upgan train: error: The `{name}` setting must be an integer from 1 to 2147483647. Received {name}={2**62}\n"
+        # the largest allowed width is an out-of-memory error in one line
+        assert main(["train", flag, str(2**31 - 1), "--out", str(tmp_path / flag), "--max-steps", "1", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("upgan train: error: out of memory building or training the networks") and err.count("\n") == 1
 
 
 def test_out_of_memory_is_a_one_line_error(trained_run, tmp_path, capsys, monkeypatch):

@@ -106,5 +106,5 @@ def test_threads_setting_applies_during_training_only(tmp_path, tiny_settings, m
     before = torch.get_num_threads()
     train(TrainConfig(out=str(tmp_path), max_steps=1, threads=1, **tiny_settings), progress=False)
     assert seen == [1] and torch.get_num_threads() == before
-    with pytest.raises(ValueError, match="The `threads` setting must be an integer >= 1. Received threads=0"):
+    with pytest.raises(ValueError, match="The `threads` setting must be an integer from 1 to 2147483647. Received threads=0"):
         TrainConfig(threads=0)

@@ -150,6 +150,8 @@ def test_existing_run_needs_resume_or_force(tmp_path, tiny_settings, capsys):
     (tmp_path / "samples" / "keep").mkdir()
     (tmp_path / "samples" / "keep" / "mine.txt").write_text("mine")
     (tmp_path / "samples" / "picked.png").write_bytes(b"mine")
+    (tmp_path / "samples" / "epoch_1_favourite.png").write_bytes(b"mine")  # named like a run's, but not one
+    (tmp_path / "samples" / "latest_mine.png").write_bytes(b"mine")
     (tmp_path / "metrics.json").write_text("{}")  # what `upgan evaluate` wrote about the old generator
     with pytest.raises(RunExistsError, match="already holds a run .*Pass --resume to continue it, --force"):
         train(TrainConfig(out=str(tmp_path), max_steps=1, **tiny_settings), progress=False)
@@ -160,6 +162,8 @@ def test_existing_run_needs_resume_or_force(tmp_path, tiny_settings, capsys):
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert (tmp_path / "samples" / "keep" / "mine.txt").read_text() == "mine"
     assert (tmp_path / "samples" / "picked.png").read_bytes() == b"mine"
+    assert (tmp_path / "samples" / "epoch_1_favourite.png").read_bytes() == b"mine"
+    assert (tmp_path / "samples" / "latest_mine.png").read_bytes() == b"mine"
     assert not (tmp_path / "metrics.json").exists()
     assert not (tmp_path / "samples" / "epoch_001.png").exists()  # the new run has not finished an epoch
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 2
@@ -181,6 +185,47 @@ def test_force_that_cannot_start_keeps_the_old_run(tmp_path, tiny_settings, caps
         assert "--force: replacing" not in capsys.readouterr().out, change
         assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before, change
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 4
+
+
+@pytest.mark.parametrize(
+    "content", ["a,b\n1,2\n", "step,seconds\nx,1\n", "step,seconds\n1\n"], ids=["no-step", "bad-step", "no-seconds"]
+)
+def test_damaged_metrics_log_is_refused_with_a_way_on(tmp_path, tiny_settings, content):
+    train(TrainConfig(out=str(tmp_path), max_steps=2, **tiny_settings), progress=False)
+    (tmp_path / "metrics.csv").write_text(content)
+    with pytest.raises(CheckpointError, match=r"Cannot resume: .*metrics.csv is not a readable metrics log .* move that file away and resume again to start a new log at step 2"):
+        train(TrainConfig(out=str(tmp_path), max_steps=3, resume=True, **tiny_settings), progress=False)
+    assert (tmp_path / "metrics.csv").read_text() == content  # untouched
+    (tmp_path / "metrics.csv").rename(tmp_path / "metrics.damaged.csv")
+    train(TrainConfig(out=str(tmp_path), max_steps=3, resume=True, **tiny_settings), progress=False)
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [3]
+
+
+def test_run_folder_that_cannot_be_created(tmp_path, tiny_settings):
+    from upgan.gan import RunExistsError
+
+    (tmp_path / "afile").write_text("mine")
+    with pytest.raises(RunExistsError, match=r"Cannot create the run folder .*afile/sub/run: .*afile is a file"):
+        train(TrainConfig(out=str(tmp_path / "afile" / "sub" / "run"), max_steps=1, **tiny_settings), progress=False)
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_minibatch_std_groups_never_mix_real_and_generated(tmp_path, tiny_settings, monkeypatch):
+    """A batch of 6 per process: groups of 3 (not 4, which would make a group of 2 real + 2 fake)."""
+    from upgan.gan.models import MinibatchStdDev
+
+    seen = []
+    real_forward = MinibatchStdDev.forward
+
+    def spy(self, x):
+        seen.append((self.group_size, x.shape[0]))
+        return real_forward(self, x)
+
+    monkeypatch.setattr(MinibatchStdDev, "forward", spy)
+    settings = {**tiny_settings, "batch_size": 6}
+    train(TrainConfig(out=str(tmp_path), max_steps=1, minibatch_std=True, **settings), progress=False)
+    assert seen and {g for g, _ in seen} == {3} and all(n % 3 == 0 for _, n in seen)
 
 
 def test_run_folder_that_is_a_file(tmp_path, tiny_settings):

@@ -70,25 +70,32 @@ def _settings(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from upgan.data import DatasetError
     from upgan.gan import CheckpointError, RunExistsError, TrainConfig, TrainingDiverged, train
+    from upgan.gan.checkpoint import CHECKPOINT, load_checkpoint
 
     given = _settings(args)
     try:
         config = TrainConfig.from_dict(given)
         if config.resume:
             saved_path = config.run_dir() / "config.json"
+            saved = None
             if saved_path.is_file():
                 try:
                     saved = TrainConfig.from_saved(json.loads(saved_path.read_text())).to_dict()
                 except (OSError, ValueError, TypeError, AttributeError) as err:
                     raise CliError(f"cannot resume: {saved_path} is not a readable run config ({err})") from err
+            elif (config.run_dir() / CHECKPOINT).is_file():  # config.json lost: the checkpoint holds the same
+                saved = TrainConfig.from_saved(load_checkpoint(config.run_dir() / CHECKPOINT)["config"]).to_dict()
+            if saved is not None:
                 if "epochs" in given and "max_steps" not in given:
                     saved["max_steps"] = None  # a new --epochs alone is the whole new budget
                 config = TrainConfig.from_dict({**saved, **given})
         run_dir = train(config, progress=not getattr(args, "quiet", False))
     except (TypeError, ValueError, DatasetError, CheckpointError, RunExistsError, TrainingDiverged) as err:
         raise CliError(str(err)) from err
+    except OSError as err:  # the run folder cannot be made or written (after the specific errors above)
+        raise CliError(f"cannot write the run: {err}") from err
     except RuntimeError as err:  # torch.OutOfMemoryError included
-        if "allocate" not in str(err) and "out of memory" not in str(err).lower():
+        if not any(text in str(err).lower() for text in ("allocate", "out of memory", "overflow")):
             raise
         raise CliError(
             "out of memory building or training the networks; reduce --batch-size, --width, --d-width, "

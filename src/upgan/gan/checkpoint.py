@@ -130,6 +130,8 @@ def load_generator(run_dir: str | Path, device: str | torch.device = "cpu") -> t
     if path.is_dir() or not path.name.endswith(".safetensors"):
         path = path / GENERATOR
     if not path.is_file():
+        if path.name != GENERATOR:  # a file named directly
+            raise CheckpointError(f"No generator file {path}: it does not exist")
         raise CheckpointError(
             f"No {GENERATOR} in {path.parent}: train a run there first (upgan train --out {path.parent})"
         )

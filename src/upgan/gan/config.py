@@ -15,6 +15,7 @@ __all__ = ["TrainConfig", "LOSSES", "DEVICES", "AUGMENTS", "RESUMABLE_CHANGES"]
 
 MAX_SEED = 2**63 - 1  # torch, NumPy and the sampler all take it (the sampler adds the epoch)
 FLOAT32_MAX = 3.4028234663852886e38
+INT32_MAX = 2**31 - 1
 
 LOSSES = ("bce", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda")
@@ -56,7 +57,8 @@ class TrainConfig:
         augment: differentiable augmentation of real and fake images seen by D:
             ``none``, ``translation``, ``cutout`` or ``translation,cutout``.
         spectral_norm: spectral normalisation in the discriminator.
-        minibatch_std: the discriminator sees each group's feature spread (Karras et al. 2018).
+        minibatch_std: the discriminator sees each group's feature spread (Karras et al. 2018): groups of
+            up to 4 samples, never mixing real and generated ones (the size divides the batch per process).
         seed: seeds weights, noise, augmentation and data order.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         out: run folder (None: ``runs/<dataset>-<upsample>``).
@@ -134,11 +136,12 @@ class TrainConfig:
         self._choice("loss", LOSSES)
         self._choice("device", DEVICES)
         self._choice("augment", AUGMENTS)
+        # Sizes past int32 are no setting anyone means; beyond int64 torch fails with a C++ trace.
         for name in ("epochs", "batch_size", "latent_dim", "width", "d_width", "max_steps", "image_size", "threads"):
-            self._check(name, lambda v: v >= 1, "an integer >= 1")
+            self._check(name, lambda v: 1 <= v <= INT32_MAX, f"an integer from 1 to {INT32_MAX}")
         self._check("channels", lambda v: v in (1, 3), "1 or 3")
-        self._check("num_workers", lambda v: v >= 0, "an integer >= 0")
-        self._check("d_hidden", lambda v: v >= 0, "an integer >= 0")
+        self._check("num_workers", lambda v: 0 <= v <= INT32_MAX, f"an integer from 0 to {INT32_MAX}")
+        self._check("d_hidden", lambda v: 0 <= v <= INT32_MAX, f"an integer from 0 to {INT32_MAX}")
         self._check("seed", lambda v: 0 <= v <= MAX_SEED, f"an integer from 0 to {MAX_SEED} (2**63 - 1)")
         # Adam multiplies float32 tensors by lr: above float32's largest value that is an overflow, not a step.
         self._check("lr", lambda v: math.isfinite(v) and 0 < v <= FLOAT32_MAX, f"a number > 0 and <= {FLOAT32_MAX:.6g}")
@@ -189,8 +192,9 @@ class TrainConfig:
 
         Without ``out``, a new run never lands on an old one: it takes ``runs/<dataset>-<upsample>``
         or, when that already holds a run, the first free ``...-2``, ``...-3``, ... (so ``make run``
-        can be repeated). ``resume`` without ``out`` means the last of those folders (the newest
-        run), ``force`` the unnumbered one.
+        can be repeated). ``resume`` without ``out`` means the newest run among the unnumbered and
+        numbered folders (by the time its checkpoint or config was last written, whatever the
+        numbers), ``force`` the unnumbered one.
 
         A folder dataset is named after the folder (its last path component).
 
@@ -206,10 +210,16 @@ class TrainConfig:
         base = Path("runs") / f"{slug}-{self.upsample}"
         if self.force:
             return base
-        taken, candidate, number = [], base, 2
+        if self.resume:  # the newest run, also beyond a gap in the numbers
+            numbered = re.compile(re.escape(base.name) + r"-\d+")
+            folders = [base, *(p for p in base.parent.glob(base.name + "-*") if numbered.fullmatch(p.name))]
+            written = {
+                folder: max(f.stat().st_mtime for f in files)
+                for folder in folders
+                if (files := [f for f in (folder / "config.json", folder / "checkpoint.pt") if f.is_file()])
+            }
+            return max(written, key=written.get) if written else base
+        candidate, number = base, 2
         while (candidate / "config.json").exists() or (candidate / "checkpoint.pt").exists():
-            taken.append(candidate)
             candidate, number = base.with_name(f"{base.name}-{number}"), number + 1
-        if self.resume:  # the newest of those runs
-            return taken[-1] if taken else base
         return candidate

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import signal
 import threading
 import time
@@ -47,6 +48,8 @@ GP_WEIGHT = 10.0  # Gulrajani et al. 2017, lambda = 10
 # metrics.json, artifacts' phases.png): --force replaces exactly these and nothing else.
 _RUN_FILES = ("config.json", "metrics.csv", CHECKPOINT, GENERATOR)
 _RUN_GLOBS = ("samples/epoch_[0-9]*.png", "samples/latest.png", "events.out.tfevents.*")
+# What the globs match must also be named exactly as a run names it (epoch_001.png, not epoch_1_mine.png).
+_RUN_NAME = re.compile(r"epoch_\d{3,}\.png|latest\.png|events\.out\.tfevents\..+")
 _DERIVED_FILES = ("metrics.json", "phases.png")
 
 
@@ -65,6 +68,9 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Context)
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise RunExistsError(f"The run folder {run_dir} is a file, not a folder; choose another --out.")
+    ancestor = next(p for p in (run_dir.absolute(), *run_dir.absolute().parents) if p.exists())
+    if not ancestor.is_dir():
+        raise RunExistsError(f"Cannot create the run folder {run_dir}: {ancestor} is a file; choose another --out.")
     if config.resume:
         state = load_checkpoint(run_dir / CHECKPOINT)
         saved = TrainConfig.from_saved(state["config"]).to_dict()
@@ -81,9 +87,13 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, ctx: distributed.Context)
                 f"Cannot resume {run_dir}: it was trained by {state['world_size']} process(es), "
                 f"this run has {ctx.world_size}; resume with the same number."
             )
+        _logged_rows(run_dir / "metrics.csv", state["step"])  # a damaged log is refused before any work
         return state, []
     existing = [run_dir / name for name in _RUN_FILES if (run_dir / name).is_file()]
-    existing += [path for pattern in _RUN_GLOBS for path in sorted(run_dir.glob(pattern)) if path.is_file()]
+    existing += [
+        path for pattern in _RUN_GLOBS for path in sorted(run_dir.glob(pattern))
+        if path.is_file() and _RUN_NAME.fullmatch(path.name)
+    ]  # fmt: skip
     if existing and not config.force:
         shown = ", ".join(path.relative_to(run_dir).as_posix() for path in existing[:6])
         more = f" and {len(existing) - 6} more" if len(existing) > 6 else ""
@@ -132,15 +142,33 @@ def _stop_on_sigint():
         signal.signal(signal.SIGINT, previous)
 
 
+def _logged_rows(path: Path, resume_step: int) -> list[dict]:
+    """The rows of metrics.csv up to ``resume_step`` (none without the file).
+
+    Raises:
+        CheckpointError: the file is not a metrics log upgan wrote (the message says how to go on).
+    """
+    if not path.exists():
+        return []
+    try:
+        with open(path, newline="") as f:
+            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+        if rows:
+            float(rows[-1]["seconds"])
+    except (OSError, KeyError, ValueError, TypeError, csv.Error) as err:
+        raise CheckpointError(
+            f"Cannot resume: {path} is not a readable metrics log ({type(err).__name__}: {err}). The checkpoint "
+            f"is intact: move that file away and resume again to start a new log at step {resume_step}."
+        ) from None
+    return rows
+
+
 def _open_metrics(path: Path, resume_step: int):
     """Open metrics.csv for writing, keeping (on resume) the rows up to the checkpoint's step.
 
     Returns ``(file, writer, seconds)``, ``seconds`` being the training time already logged.
     """
-    rows = []
-    if resume_step and path.exists():
-        with open(path, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+    rows = _logged_rows(path, resume_step) if resume_step else []
     f = open(path, "w", newline="", buffering=1)  # line-buffered: readable while training
     writer = csv.DictWriter(f, fieldnames=METRICS_COLUMNS)
     writer.writeheader()
@@ -241,6 +269,9 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
     discriminator = Discriminator(
         dataset.image_shape, config.d_width, config.spectral_norm, config.minibatch_std, config.d_hidden
     )
+    if config.minibatch_std:
+        # D sees real and fake halves of local_batch samples each: groups must not straddle them.
+        discriminator.stddev.group_size = max(d for d in range(1, 5) if local_batch % d == 0)
     generator.to(ctx.device)
     discriminator.to(ctx.device)
     ema = make_ema(generator) if config.ema > 0 else None
