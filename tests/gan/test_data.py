@@ -24,11 +24,12 @@ def test_mnist5k_is_bundled():
     assert image.shape == (1, 28, 28) and label.dtype == torch.int64
 
 
-def _write_idx(path, array: np.ndarray) -> None:
-    # IDX: 0, 0, type 0x08 (ubyte), ndim, then big-endian uint32 sizes, then the bytes
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+def _write_idx(path, array: np.ndarray, code: int = 0x08) -> None:
+    # IDX: 0, 0, type code (0x08 ubyte, 0x0B int16, 0x0D float32), ndim, big-endian uint32 sizes, big-endian data
+    dtype = {0x08: ">u1", 0x0B: ">i2", 0x0D: ">f4"}[code]
+    header = bytes([0, 0, code, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
     with gzip.open(path, "wb") as f:
-        f.write(header + array.astype(np.uint8).tobytes())
+        f.write(header + array.astype(dtype).tobytes())
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
@@ -52,6 +53,23 @@ def test_truncated_idx_is_an_error(tmp_path):
     with gzip.open(folder / "train-images-idx3-ubyte.gz", "wb") as f:
         f.write(bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (3, 28, 28)) + bytes(100))
     with pytest.raises(DatasetError, match="is truncated or corrupt: 116 bytes, header says 2368"):
+        load_dataset("mnist", data_dir=str(tmp_path), download=False)
+
+
+def test_idx_files_of_another_type_or_with_labels_above_9_are_errors(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    images, labels = folder / "train-images-idx3-ubyte.gz", folder / "train-labels-idx1-ubyte.gz"
+    _write_idx(images, np.zeros((3, 28, 28)), code=0x0D)
+    _write_idx(labels, np.zeros(3))
+    with pytest.raises(DatasetError, match=rf"{images} holds float32 values; mnist stores unsigned bytes \(IDX type 0x08\)"):
+        load_dataset("mnist", data_dir=str(tmp_path), download=False)
+    _write_idx(images, np.zeros((3, 28, 28)))
+    _write_idx(labels, np.array([1, 300, 2]), code=0x0B)
+    with pytest.raises(DatasetError, match=rf"{labels} holds int16 values"):
+        load_dataset("mnist", data_dir=str(tmp_path), download=False)
+    _write_idx(labels, np.array([1, 12, 2]))
+    with pytest.raises(DatasetError, match=rf"{labels} has labels above 9 \(up to 12\)"):
         load_dataset("mnist", data_dir=str(tmp_path), download=False)
 
 
@@ -86,6 +104,57 @@ def test_cifar10_pickle_batches(tmp_path, form):
     assert ds.labels.tolist() == sum((b[b"labels"] for b in batches), [])
     gray = load_dataset("cifar10", data_dir=str(tmp_path), download=False, channels=1, image_size=16)
     assert gray.images.shape == (10, 1, 16, 16)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({b"data": np.full((2, 3072), 300, np.int64)}, r"has pixels that are not integers from 0 to 255 \(int64 values 300..300\)"),
+        ({b"data": np.full((2, 3072), 0.5)}, r"has pixels that are not integers from 0 to 255"),
+        ({b"labels": [0, 10]}, r"has labels that are not integers from 0 to 9"),
+        ({b"labels": [0, 1, 2]}, r"has 2 images but labels of shape \(3,\)"),
+    ],
+)
+def test_cifar10_batch_values_are_checked(tmp_path, change, message):
+    batches = _cifar_batches(np.random.default_rng(2))
+    batches[2].update(change)
+    inner = tmp_path / "cifar10" / "cifar-10-batches-py"
+    inner.mkdir(parents=True)
+    for i, batch in enumerate(batches, 1):
+        (inner / f"data_batch_{i}").write_bytes(pickle.dumps(batch, protocol=2))
+    with pytest.raises(DatasetError, match=r"data_batch_3 " + message):
+        load_dataset("cifar10", data_dir=str(tmp_path), download=False)
+
+
+def test_cifar10_incomplete_folder_falls_back_to_the_archive_and_its_download(tmp_path, monkeypatch):
+    (tmp_path / "cifar10" / "cifar-10-batches-py").mkdir(parents=True)  # an interrupted extraction
+    asked = []
+
+    def no_network(url, timeout):
+        asked.append(url)
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr("urllib.request.urlopen", no_network)
+    with pytest.raises(DatasetError, match=r"(?s)download failed.*cifar-10-python.tar.gz\n    -> .*cifar-10-python.tar.gz"):
+        load_dataset("cifar10", data_dir=str(tmp_path))
+    assert asked == ["https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"]
+
+
+def test_partial_download_lists_only_what_is_still_missing(tmp_path, monkeypatch):
+    import io
+
+    def half_the_files(url, timeout):
+        if "labels" in url:
+            raise urllib.error.URLError("404")
+        path = tmp_path / "blob.gz"
+        _write_idx(path, np.zeros((2, 28, 28), np.uint8))
+        return io.BytesIO(path.read_bytes())
+
+    monkeypatch.setattr("urllib.request.urlopen", half_the_files)
+    with pytest.raises(DatasetError) as info:
+        load_dataset("mnist", data_dir=str(tmp_path / "data"))
+    assert (tmp_path / "data" / "mnist" / "train-images-idx3-ubyte.gz").is_file()
+    assert "train-labels-idx1-ubyte.gz" in str(info.value) and "train-images-idx3-ubyte.gz" not in str(info.value)
 
 
 def test_offline_message_names_urls_and_destinations(tmp_path, monkeypatch):
@@ -226,12 +295,19 @@ def test_bad_arguments(kwargs, error, message):
 def test_conform_matches_pillow():
     from PIL import Image
 
+    # Every RGB triple at a stride of 3 and two that float rounding got wrong ((0,4,168) -> 21,
+    # (0,22,49) -> 19), laid out as one square image (conform crops to a square).
+    levels = np.arange(0, 256, 3)
+    triples = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
+    triples = np.concatenate([triples, [[0, 4, 168], [0, 22, 49]]])
+    side = int(np.ceil(np.sqrt(len(triples))))
+    image = np.zeros((side * side, 3), np.uint8)
+    image[: len(triples)] = triples
+    image = image.reshape(side, side, 3)  # (S, S, 3)
+    gray = conform(torch.from_numpy(image).permute(2, 0, 1)[None].contiguous(), None, 1)  # (1, 1, S, S)
+    np.testing.assert_array_equal(gray[0, 0].numpy(), np.asarray(Image.fromarray(image).convert("L")))
     rng = np.random.default_rng(3)
     rgb = rng.integers(0, 256, (2, 3, 6, 6), dtype=np.uint8)
-    gray = conform(torch.from_numpy(rgb), None, 1)
-    for i in range(2):
-        ref = np.asarray(Image.fromarray(rgb[i].transpose(1, 2, 0)).convert("L"))
-        assert np.abs(gray[i, 0].numpy().astype(int) - ref).max() <= 1
     up = conform(torch.from_numpy(rgb[:, :1]), 6, 3)
     assert torch.equal(up[:, 0], up[:, 2]) and torch.equal(up[:, 0], torch.from_numpy(rgb[:, 0]))
 

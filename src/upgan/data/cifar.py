@@ -16,16 +16,30 @@ __all__ = ["read_cifar10", "CIFAR10_BATCHES"]
 CIFAR10_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 
 
+def _values_in(values: np.ndarray, low: int, high: int, where: str, what: str) -> np.ndarray:
+    """``values`` if they are integers from ``low`` to ``high``; else a DatasetError naming the file."""
+    if values.size and (
+        not np.issubdtype(values.dtype, np.integer) or int(values.min()) < low or int(values.max()) > high
+    ):
+        kind = f"{values.dtype} values {values.min()}..{values.max()}"
+        raise DatasetError(f"{where} has {what}s that are not integers from {low} to {high} ({kind})")
+    return values
+
+
 def _parse_batch(blob: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         # The batches are pickled dicts of numpy arrays and lists, written by Python 2.
         batch = pickle.load(io.BytesIO(blob), encoding="bytes")
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        labels = np.asarray(batch[b"labels"], dtype=np.int64)
-    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as err:
+        data = np.asarray(batch[b"data"])
+        labels = np.asarray(batch[b"labels"])
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, AttributeError) as err:
         raise DatasetError(f"{where} is not a CIFAR-10 batch: {err}") from err
-    if data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],):
+    if data.ndim != 2 or data.shape[1] != 3072:
         raise DatasetError(f"{where} has data of shape {data.shape}, expected (N, 3072)")
+    if labels.shape != (data.shape[0],):
+        raise DatasetError(f"{where} has {data.shape[0]} images but labels of shape {labels.shape}")
+    data = _values_in(data, 0, 255, where, "pixel").astype(np.uint8)
+    labels = _values_in(labels, 0, 9, where, "label").astype(np.int64)
     return data.reshape(-1, 3, 32, 32), labels  # rows are R(1024) G(1024) B(1024): (N, 3, 32, 32)
 
 

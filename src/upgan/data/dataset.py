@@ -73,7 +73,8 @@ def conform(images: torch.Tensor, image_size: int | None, channels: int | None) 
 
     Images are centre-cropped to a square, resized with antialiased bilinear
     interpolation when ``image_size`` differs, and converted between grayscale
-    and RGB (luma = 0.299 R + 0.587 G + 0.114 B, ITU-R BT.601, as PIL's "L" mode).
+    and RGB (luma = 0.299 R + 0.587 G + 0.114 B, ITU-R BT.601, in PIL's fixed-point form
+    ``(19595 R + 38470 G + 7471 B + 2**15) >> 16``, so equal to PIL's "L" conversion).
 
     Args:
         images: uint8 (N, C, H, W) with C in {1, 3}.
@@ -97,8 +98,8 @@ def conform(images: torch.Tensor, image_size: int | None, channels: int | None) 
         images = x.round().clamp(0, 255).to(torch.uint8)
     if channels is not None and channels != images.shape[1]:
         if channels == 1:
-            luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-            images = (images.float() * luma).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+            luma = torch.tensor([19595, 38470, 7471], dtype=torch.int64).view(1, 3, 1, 1)  # 0.299, 0.587, 0.114 * 2**16
+            images = ((images.long() * luma).sum(1, keepdim=True) + 2**15).bitwise_right_shift(16).to(torch.uint8)
         else:
             images = images.expand(-1, 3, -1, -1).contiguous()  # (N, 1, S, S) -> (N, 3, S, S)
     return images

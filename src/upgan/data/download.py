@@ -53,6 +53,7 @@ def ensure_files(folder: Path, files: dict[str, str], dataset: str, download: bo
             return
         except (urllib.error.URLError, OSError) as err:
             reason = f"download failed: {err}"
+    missing = {name: url for name, url in missing.items() if not (folder / name).is_file()}  # some may have come
     listing = "\n".join(f"  {url}\n    -> {folder / name}" for name, url in missing.items())
     raise DatasetError(
         f"Dataset '{dataset}' needs files that are not in {folder} ({reason}). "

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from upgan.data.cifar import read_cifar10
+from upgan.data.cifar import CIFAR10_BATCHES, read_cifar10
 from upgan.data.dataset import DatasetError, ImageDataset, conform
 from upgan.data.download import ensure_files
 from upgan.data.folder import read_folder
@@ -91,9 +91,16 @@ def load_dataset(
         labels = read_idx(folder / "train-labels-idx1-ubyte.gz")
         if images.ndim != 4 or labels.shape != images.shape[:1]:
             raise DatasetError(f"{folder}: images {images.shape} and labels {labels.shape} do not match")
+        for path, array, kind in ((folder / "train-images-idx3-ubyte.gz", images, np.uint8),
+                                  (folder / "train-labels-idx1-ubyte.gz", labels, np.uint8)):  # fmt: skip
+            if array.dtype != kind:
+                raise DatasetError(f"{path} holds {array.dtype} values; {name} stores unsigned bytes (IDX type 0x08)")
+        if labels.size and labels.max() > 9:
+            raise DatasetError(f"{folder / 'train-labels-idx1-ubyte.gz'} has labels above 9 (up to {labels.max()})")
     elif name == "cifar10":
         folder = Path(data_dir) / name
-        if not (folder / "cifar-10-batches-py").is_dir():
+        batches = folder / "cifar-10-batches-py"
+        if not all((batches / b).is_file() for b in CIFAR10_BATCHES):  # an incomplete folder: the archive
             ensure_files(folder, {"cifar-10-python.tar.gz": _CIFAR10_URL}, name, download)
         images, labels = read_cifar10(folder)
     elif name.startswith("folder:") and len(name) > len("folder:"):
