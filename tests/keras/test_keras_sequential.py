@@ -224,6 +224,18 @@ def test_input_rank_is_adjusted_or_refused_as_keras_does(tf_keras):
         lazy.predict(np.zeros((2, 5, 6)))
 
 
+def test_predict_of_a_one_item_list_of_arrays_is_that_array_as_in_keras(tf_keras):
+    model = Sequential([Input(shape=(2, 2, 1)), UpSampling2D()])
+    reference = tf_keras.Sequential([tf_keras.Input(shape=(2, 2, 1)), tf_keras.layers.UpSampling2D()])
+    x = np.arange(8, dtype=np.float32).reshape(2, 2, 2, 1)
+    expected = reference.predict([x], verbose=0)
+    assert expected.shape == (2, 4, 4, 1)
+    np.testing.assert_array_equal(model.predict([x]), expected)
+    np.testing.assert_array_equal(model.predict([torch.from_numpy(x)]), expected)
+    nested = x.tolist()  # a nested list of numbers is data, batch axis first
+    np.testing.assert_array_equal(model.predict(nested), expected)
+
+
 def test_compile_refuses_keras_training_arguments_and_keeps_torch_compile():
     model = Sequential([Input(shape=(6,)), Dense(3)])
     with pytest.raises(TypeError, match=r"Sequential.compile\(\) with Keras's training arguments is not supported: upgan.keras has no fit\(\).* Received loss='mse', optimizer='adam'"):

@@ -334,6 +334,8 @@ class Sequential(torch.nn.Module):
 
 
 def _as_tensor(x: object) -> torch.Tensor:
+    if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], (np.ndarray, torch.Tensor)):
+        x = x[0]  # Keras reads a one-item list of arrays as the model's one input, not as a batch of 1
     if isinstance(x, torch.Tensor):
         tensor = x
     else:
