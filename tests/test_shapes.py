@@ -224,3 +224,10 @@ def test_numpy_integers_are_integers():
     assert type(shapes.conv_output_size(np.int64(5), 3)) is int
     with pytest.raises(TypeError, match=r"Received stride=.*2\.0.* of type float64"):
         shapes.conv_output_size(5, 3, np.float64(2.0))
+
+
+def test_integer_paddings_come_back_as_plain_ints():
+    import numpy as np
+
+    pads = shapes.conv_padding(5, 3, 1, np.int64(1))
+    assert pads == (1, 1) and all(type(p) is int for p in pads)

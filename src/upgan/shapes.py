@@ -152,7 +152,7 @@ def conv_padding(
     if padding == "same":
         total = max((out - 1) * stride + _dilated(kernel_size, dilation) - size, 0)
         return total // 2, total - total // 2
-    return padding, padding
+    return int(padding), int(padding)
 
 
 def conv_transpose_padding(

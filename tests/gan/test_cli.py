@@ -143,6 +143,29 @@ def test_interpolate_writes_a_gif(trained_run, tmp_path):
     assert image.n_frames == 6 and image.size == (30, 30)
 
 
+def test_interpolate_reports_merged_frames_and_refuses_gif_durations_it_cannot_store(tmp_path, capsys):
+    from PIL import Image
+
+    from upgan.gan import Generator
+    from upgan.gan.checkpoint import save_generator
+
+    run = tmp_path / "constant"
+    run.mkdir()
+    generator = Generator(latent_dim=4, image_shape=(1, 12, 12), width=4)
+    for p in generator.parameters():
+        torch.nn.init.zeros_(p)  # every frame is the same image
+    save_generator(run / "generator.safetensors", generator, TrainConfig(latent_dim=4, width=4, image_size=12), 0)
+    gif = tmp_path / "c.gif"
+    assert main(["interpolate", str(run), "--out", str(gif), "--steps", "5", "--points", "3", "-n", "4"]) == 0
+    stored = Image.open(gif).n_frames
+    assert stored < 15  # Pillow merged the identical frames, and the message says so
+    assert f"Wrote 15 frames to {gif} (stored as {stored}: Pillow merges identical neighbouring frames)" in capsys.readouterr().out
+    for duration in ("5", "125"):
+        assert main(["interpolate", str(run), "--out", str(gif), "--duration", duration]) == 2
+        assert "--duration must be a multiple of 10 from 20 for a GIF" in capsys.readouterr().err
+    assert main(["interpolate", str(run), "--out", str(tmp_path / "c.webp"), "--duration", "125", "--steps", "2"]) == 0
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -110,6 +110,15 @@ def test_spectral_norm_bounds_every_layer():
     assert Discriminator((1, 12, 12), width=3, spectral_norm=False).down1.weight.requires_grad
 
 
+def test_latent_walk_argument_errors():
+    points = torch.randn(3, 2, 5)
+    with pytest.raises(ValueError, match=r"The `method` argument must be 'slerp' or 'lerp'. Received method='nonsense'"):
+        list(latent_walk(points, 2, "nonsense"))
+    for steps in (0, 1.5, True):
+        with pytest.raises(ValueError, match=r"The `steps` argument must be an integer >= 1"):
+            list(latent_walk(points, steps))
+
+
 def test_summary_table(capsys):
     g = Generator(8, (1, 12, 12), "nearest", 2)
     table = g.summary()

@@ -164,3 +164,13 @@ def test_summarize_folds_parametrizations_into_their_module():
         ("2 (ParametrizedLinear)", "(None, 2)", str(34 + 2 + 16)),
     ]
     assert text.splitlines()[-4:-1] == ["Total params: 101", "Trainable params: 70", "Non-trainable params: 31"]
+
+
+def test_summarize_restores_every_submodules_mode():
+    """A BatchNorm frozen in eval inside a model in training mode stays frozen after the summary."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4), torch.nn.Dropout(0.5))
+    model.train()
+    model[1].eval()
+    before = [m.training for m in model.modules()]
+    summarize(model, (4,), print_fn=lambda line: None)
+    assert [m.training for m in model.modules()] == before == [True, True, False, True]

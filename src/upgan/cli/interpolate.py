@@ -26,7 +26,7 @@ def register(subparsers) -> None:
         default="slerp",
         help="slerp (default) follows the sphere where Gaussian noise concentrates; lerp the straight line",
     )
-    p.add_argument("--duration", type=int, default=80, help="milliseconds per frame (default 80)")
+    p.add_argument("--duration", type=int, default=80, help="milliseconds per frame (default 80; for a GIF a multiple of 10 from 20)")
     p.set_defaults(func=run)
 
 
@@ -43,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
     if args.points < 2:
         raise CliError(f"--points must be at least 2. Received --points {args.points}")
     check_animation_path(args.out, "--out")
+    if args.out.lower().endswith(".gif") and (args.duration < 20 or args.duration % 10):
+        raise CliError(
+            "--duration must be a multiple of 10 from 20 for a GIF (it stores frame times in 10 ms steps, and "
+            f"browsers show faster frames at 100 ms). Received --duration {args.duration}"
+        )
     try:
         generator, _ = load_generator(args.run_dir)
     except CheckpointError as err:
@@ -57,5 +62,10 @@ def run(args: argparse.Namespace) -> int:
         save_gif(frames, args.out, duration_ms=args.duration)
     except (OSError, ValueError) as err:
         raise CliError(f"cannot write {args.out}: {err}") from err
-    print(f"Wrote {len(frames)} frames to {args.out}")
+    from PIL import Image
+
+    with Image.open(args.out) as written:
+        stored = getattr(written, "n_frames", 1)
+    merged = f" (stored as {stored}: Pillow merges identical neighbouring frames)" if stored != len(frames) else ""
+    print(f"Wrote {len(frames)} frames to {args.out}{merged}")
     return 0

@@ -48,6 +48,9 @@ def latent_walk(points: torch.Tensor, steps: int, method: str = "slerp") -> Iter
         steps: frames per leg (>= 1).
         method: ``"slerp"`` or ``"lerp"``.
 
+    Raises:
+        ValueError: another ``method``, or ``steps`` < 1.
+
     Shape:
         yields P * steps tensors of shape (N, D).
 
@@ -55,6 +58,10 @@ def latent_walk(points: torch.Tensor, steps: int, method: str = "slerp") -> Iter
     >>> len(frames), tuple(frames[0].shape)
     (12, (2, 5))
     """
+    if method not in ("slerp", "lerp"):
+        raise ValueError(f"The `method` argument must be 'slerp' or 'lerp'. Received method={method!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"The `steps` argument must be an integer >= 1. Received steps={steps!r}")
     mix = slerp if method == "slerp" else lerp
     count = points.shape[0]
     for i in range(count):

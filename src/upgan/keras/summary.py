@@ -195,13 +195,14 @@ def summarize(
     x = torch.zeros(batch, *input_shape, device=param.device if param is not None else "cpu")
     if param is not None and param.is_floating_point():
         x = x.to(param.dtype)
-    was_training = module.training
+    modes = [(m, m.training) for m in module.modules()]  # each submodule's own mode, not just the top's
     try:
         module.eval()
         with torch.no_grad():
             module(x)
     finally:
-        module.train(was_training)
+        for m, training in modes:
+            m.training = training
         for handle in handles:
             handle.remove()
     unused = [i for i, (_, m) in enumerate(candidates) if i not in outputs and sum(_own_counts(m)) > 0]
