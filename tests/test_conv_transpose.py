@@ -93,7 +93,7 @@ def _tensors(rng, cfg, dtype=np.float32):
 
 def _upgan(x, w, b, cfg):
     return conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), cfg["s"],
-                            cfg["padding"], cfg["op"], cfg["groups"], cfg["d"]).numpy()
+                            cfg["padding"], cfg["op"], cfg["d"], cfg["groups"]).numpy()
 
 
 def _edge_configs():
@@ -228,7 +228,7 @@ def test_gradcheck_float64(k, s, padding, op, d, groups, seeded):
     x = torch.randn(1, 2 * groups, 3, 4, dtype=torch.float64, requires_grad=True)
     w = torch.randn(2 * groups, 2, kh, kw, dtype=torch.float64, requires_grad=True)
     b = torch.randn(2 * groups, dtype=torch.float64, requires_grad=True)
-    fn = lambda x, w, b: conv_transpose2d(x, w, b, s, padding, op, groups, d)  # noqa: E731
+    fn = lambda x, w, b: conv_transpose2d(x, w, b, s, padding, op, d, groups)  # noqa: E731
     assert torch.autograd.gradcheck(fn, (x, w, b))
 
 
@@ -276,20 +276,20 @@ def test_module_is_a_drop_in_for_torch(kwargs, seeded):
     assert torch.equal(layer(x), reference(x))
 
 
-def test_positional_arguments_in_torchs_order(seeded):
-    """in, out, kernel, stride, padding, output_padding, groups, bias, dilation: as torch.nn.ConvTranspose2d
-    (and input, weight, bias, stride, padding, output_padding, groups, dilation as F.conv_transpose2d)."""
-    args = (4, 6, 3, 2, 1, 1, 2, False, 2)
+def test_positional_arguments_follow_the_documented_order(seeded):
+    """in, out, kernel, stride, padding, output_padding, dilation, groups, bias (torch has groups, bias,
+    dilation there), and x, weight, bias, stride, padding, output_padding, dilation, groups for the function."""
     seeded(3)
-    reference = torch.nn.ConvTranspose2d(*args)
+    reference = torch.nn.ConvTranspose2d(4, 6, 3, 2, 1, 1, groups=2, bias=False, dilation=2)
     seeded(3)
-    layer = ConvTranspose2d(*args)
-    assert (layer.groups, layer.bias, layer.dilation) == (2, None, (2, 2))
+    layer = ConvTranspose2d(4, 6, 3, 2, 1, 1, 2, 2, False)
+    assert (layer.dilation, layer.groups, layer.bias) == ((2, 2), 2, None)
     x = torch.randn(2, 4, 5, 4)
     assert torch.equal(layer(x), reference(x))
     w, b = torch.randn(4, 3, 3, 3), torch.randn(6)
     torch.testing.assert_close(
-        conv_transpose2d(x, w, b, 2, 1, 1, 2, 2), torch.nn.functional.conv_transpose2d(x, w, b, 2, 1, 1, 2, 2)
+        conv_transpose2d(x, w, b, 2, 1, 1, 2, 2),
+        torch.nn.functional.conv_transpose2d(x, w, b, 2, 1, 1, groups=2, dilation=2),
     )
 
 

@@ -20,12 +20,14 @@ def conv_transpose2d(
     stride: int | tuple[int, int] = 1,
     padding: str | int | tuple[int, int] = "valid",
     output_padding: int | tuple[int, int] | None = None,
-    groups: int = 1,
     dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
 ) -> torch.Tensor:
     """2-D transposed convolution with Keras's string paddings or PyTorch's integer ones.
 
-    The arguments come in ``torch.nn.functional.conv_transpose2d``'s order.
+    After ``output_padding`` the arguments are ``dilation, groups``, where
+    ``torch.nn.functional.conv_transpose2d`` has ``groups, dilation``: pass them by keyword in
+    code that moves between the two.
 
     The weight layout is PyTorch's ``(C_in, C_out / groups, kh, kw)``; a Keras
     ``Conv2DTranspose`` kernel ``(kh, kw, C_out, C_in)`` becomes it by ``permute(3, 2, 0, 1)``
@@ -51,9 +53,9 @@ def conv_transpose2d(
         output_padding: ``None`` (default: Keras's default for a string padding, 0 for an
             integer one) or an integer / ``(oh, ow)`` >= 0; each must be < the stride for a string
             padding, < ``max(stride, dilation)`` for an integer one.
-        groups: number of channel groups >= 1 dividing ``C_in`` (default 1).
         dilation: integer or ``(dh, dw)``, each >= 1 (default 1). With a string padding, Keras
             refuses a stride > 1 on any axis together with a dilation > 1 on any axis.
+        groups: number of channel groups >= 1 dividing ``C_in`` (default 1).
 
     Returns:
         ``(N, C_out, H_out, W_out)``, same dtype and device as ``x``.

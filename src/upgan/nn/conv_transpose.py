@@ -17,7 +17,8 @@ class ConvTranspose2d(nn.Module):
     """Transposed convolution with Keras's ``"valid"`` / ``"same"`` paddings or PyTorch's integer ones.
 
     Computes :func:`upgan.functional.conv_transpose2d`. With an integer or tuple ``padding`` it is
-    a drop-in for ``torch.nn.ConvTranspose2d``: the same arguments in the same order, the same
+    a drop-in for ``torch.nn.ConvTranspose2d`` given keyword arguments (after ``output_padding``
+    the order is ``dilation, groups, bias``; torch's is ``groups, bias, dilation``): the same
     parameters ``weight`` ``(C_in, C_out / groups, kh, kw)`` and ``bias`` ``(C_out,)``, the same
     ``state_dict`` keys and the same default initialisation (the same numbers under the same seed). With
     ``padding="same"`` the output is ``input * stride`` for every kernel size and stride, and
@@ -30,9 +31,9 @@ class ConvTranspose2d(nn.Module):
         stride: integer or ``(sh, sw)``, each >= 1 (default 1).
         padding: ``"valid"`` (default), ``"same"``, or an integer / ``(ph, pw)`` >= 0.
         output_padding: ``None`` (default) or an integer / ``(oh, ow)`` >= 0, below the stride.
+        dilation: integer or ``(dh, dw)``, each >= 1 (default 1).
         groups: channel groups (>= 1, default 1).
         bias: whether to add a learnable bias (default ``True``).
-        dilation: integer or ``(dh, dw)``, each >= 1 (default 1).
         device, dtype: where and in which dtype to create the parameters (default: torch's
             defaults), as for ``torch.nn.ConvTranspose2d``.
 
@@ -62,9 +63,9 @@ class ConvTranspose2d(nn.Module):
         stride: int | tuple[int, int] = 1,
         padding: str | int | tuple[int, int] = "valid",
         output_padding: int | tuple[int, int] | None = None,
+        dilation: int | tuple[int, int] = 1,
         groups: int = 1,
         bias: bool = True,
-        dilation: int | tuple[int, int] = 1,
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
@@ -100,7 +101,7 @@ class ConvTranspose2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return conv_transpose2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups, self.dilation
+            x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.dilation, self.groups
         )
 
     def extra_repr(self) -> str:
