@@ -39,7 +39,8 @@ def _worker(rank: int, world: int, port: int, settings: dict, result_dir: str) -
     train_module.Generator = recording(train_module.Generator)
     train_module.Discriminator = recording(train_module.Discriminator)
     train(TrainConfig(**settings), progress=False)
-    params = {f"{net}.{k}": v.detach().clone() for net, m in built.items() for k, v in m.named_parameters()}
+    # parameters and buffers (BatchNorm statistics, spectral-norm vectors): the whole state
+    params = {f"{net}.{k}": v.detach().clone() for net, m in built.items() for k, v in m.state_dict().items()}
     torch.save(params, os.path.join(result_dir, f"rank{rank}.pt"))
 
 
@@ -49,6 +50,7 @@ def test_two_processes_end_with_identical_weights(tmp_path, tiny_settings):
     mp.spawn(_worker, args=(2, _free_port(), settings, str(tmp_path)), nprocs=2, join=True)
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     assert rank0.keys() == rank1.keys() and any(k.startswith("Generator.") for k in rank0)
+    assert any("running_mean" in k for k in rank0)  # the buffers are compared too
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
     state = load_checkpoint(out / "checkpoint.pt")

@@ -75,6 +75,20 @@ def all_true(ctx: Context, *flags: bool) -> list[bool]:
     return [bool(v) for v in t.tolist()]
 
 
+def broadcast_buffers(ctx: Context, *modules: torch.nn.Module | None) -> None:
+    """Give every process rank 0's buffers (BatchNorm statistics, ...) of ``modules`` (None skipped).
+
+    DDP sends them before each forward, but the last forward's own update leaves each rank's
+    copy different; this makes the processes identical, parameters and buffers, at a checkpoint.
+    """
+    if not ctx.distributed:
+        return
+    for module in modules:
+        if module is not None:
+            for buffer in module.buffers():
+                dist.broadcast(buffer, src=0)
+
+
 def gather_objects(ctx: Context, obj: object) -> list:
     """Every process's ``obj``, in rank order, on every process."""
     if not ctx.distributed:

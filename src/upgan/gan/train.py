@@ -330,6 +330,7 @@ def _train(config: TrainConfig, ctx: distributed.Context, progress: bool) -> Pat
         generator.train()
 
     def write_checkpoint(epoch: int) -> None:
+        distributed.broadcast_buffers(ctx, generator, discriminator, ema)  # every rank as saved
         rng = distributed.gather_objects(ctx, _rng_state(ctx.device))
         if not ctx.is_main:
             return
