@@ -46,6 +46,26 @@ def test_report_json_has_every_key(report_dir):
     assert report["variants"][0]["fid"] > report["baseline"]["fid"]
 
 
+def test_compare_on_a_folder_dataset(tmp_path):
+    """--image-size and --channels reach every method's training, as `upgan train` takes them."""
+    import numpy as np
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(images / f"{i}.png")
+    out = tmp_path / "report"
+    argv = ["compare", "--dataset", f"folder:{images}", "--image-size", "8", "--channels", "1", "--upsample", "nearest",
+            "--max-steps", "1", "--batch-size", "8", "--n", "10", "--out", str(out)]
+    assert main(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["variants"][0]["upsample"] == "nearest" and report["config"]["features"] == "random"
+    config = json.loads((out / "runs" / "nearest" / "config.json").read_text())
+    assert (config["image_size"], config["channels"]) == (8, 1)
+
+
 def test_existing_report_needs_force(report_dir, capsys):
     assert main(["compare", "--upsample", "nearest", "--max-steps", "1", "--out", str(report_dir)]) == 2
     assert "already holds a report; use --force" in capsys.readouterr().err

@@ -170,6 +170,28 @@ def test_cli_evaluate_on_a_dataset_too_small_names_the_dataset(tmp_path, capsys)
     assert "at least 12 images" in err and "Too few generated images" not in err
 
 
+def test_auto_features_use_the_digit_classifier_only_for_digit_datasets(tmp_path, capsys):
+    """A folder of 28x28 grey images (or Fashion-MNIST) is not digits: random features, no digit bar."""
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(images / f"{i}.png")
+    run = tmp_path / "run"
+    run.mkdir()
+    config = TrainConfig(dataset=f"folder:{images}", image_size=28, channels=1, latent_dim=8, width=4)
+    save_generator(run / "generator.safetensors", Generator(latent_dim=8, image_shape=(1, 28, 28), width=4), config, 0)
+    assert main(["evaluate", str(run), "--n", "20"]) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["features"] == "random" and "digit_quality" not in metrics
+    assert "features=random" in out and "digits:" not in out
+    assert main(["evaluate", str(run), "--n", "20", "--features", "classifier"]) == 0  # asked for: allowed
+    assert json.loads((run / "metrics.json").read_text())["features"] == "classifier"
+
+
 def test_cli_evaluate_missing_run(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nope")]) == 2
     assert "upgan evaluate: error: No generator.safetensors in" in capsys.readouterr().err

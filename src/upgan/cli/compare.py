@@ -22,7 +22,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("--upsample", default="transposed,nearest,bilinear,subpixel",
                    help="comma-separated methods (default transposed,nearest,bilinear,subpixel)")
-    p.add_argument("--dataset", default="mnist5k", help="dataset to train on (default mnist5k)")
+    p.add_argument("--dataset", default="mnist5k", help="dataset to train on (default mnist5k), as for `upgan train`")
+    p.add_argument("--image-size", type=int, help="resize images to SxS (needed for folder:PATH; default: the dataset's)")
+    p.add_argument("--channels", type=int, choices=(1, 3), help="1 = grayscale, 3 = RGB (default: the dataset's)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, help="epochs per method (default: `upgan train`'s)")
     budget.add_argument("--max-steps", type=int, help="steps per method instead of epochs")
@@ -99,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         budget["max_steps"] = args.max_steps
     if args.batch_size is not None:
         budget["batch_size"] = args.batch_size
+    for name in ("image_size", "channels"):  # the data's shape, the same for every method
+        if getattr(args, name) is not None:
+            budget[name] = getattr(args, name)
 
     variants, grids, spectra, baseline, real_grid, metrics0 = [], {}, {}, None, None, None
     for method in methods:

@@ -10,7 +10,7 @@ FEATURE_HELP = (
     "feature network: classifier (the shipped mnist5k digit classifier, 1x28x28 only), "
     "random (a fixed random conv net, any shape; ranks models, comparable with nothing "
     "published), inception (InceptionV3, needs torch-fidelity and its weights), or auto "
-    "(default: classifier for 1x28x28, random otherwise)"
+    "(default: classifier for the digit datasets mnist5k and mnist, random otherwise)"
 )
 
 

@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 K_PR, K_DC = 3, 5
+# Datasets of handwritten digits: the shipped digit classifier's features and its bar apply to them.
+DIGIT_DATASETS = ("mnist5k", "mnist")
 KID_SUBSET_SIZE = 1000  # torchmetrics' default; lowered to n when n is smaller
 
 # name -> (label, which direction is better)
@@ -231,7 +233,10 @@ def evaluate_run(
     """Evaluate the generator of a training run against the data it was trained on.
 
     ``n`` is capped at half the dataset (the baseline needs two disjoint halves); the
-    metrics say so under ``"n_requested"``. For 1x28x28 images the digit classifier's
+    metrics say so under ``"n_requested"``. ``features="auto"`` means the shipped digit
+    classifier for the digit datasets (:data:`DIGIT_DATASETS`) and the random features for
+    any other (Fashion-MNIST's clothes too, though they are 1x28x28). For the digit datasets
+    the classifier's
     :func:`~upgan.metrics.classifier.digit_quality` is added under ``"digit_quality"``, and
     the same bar on separate draws of 100 (:func:`~upgan.metrics.classifier.digit_quality_draws`)
     under ``"digit_quality_draws"`` when ``n >= 100``.
@@ -268,12 +273,15 @@ def evaluate_run(
             f"disjoint halves of n real images and the scores need n >= {K_DC + 1}, i.e. at least "
             f"{2 * (K_DC + 1)} images (hundreds for stable scores)."
         )
+    digits = data.name in DIGIT_DATASETS and tuple(generator.image_shape) == (1, 28, 28)
+    if features == "auto" and not digits:  # the shipped classifier knows digits, not clothes or folders
+        features = "random"
     fake = sample_images(generator, n_used, seed=seed, batch_size=batch_size)
     metrics = evaluate_images(
         fake, data.images, features=features, batch_size=batch_size, seed=seed, baseline=baseline
     )
     metrics = {"run_dir": str(run_dir), "dataset": data.name, "n_requested": n, **metrics}
-    if tuple(fake.shape[1:]) == (1, 28, 28):
+    if digits:
         from upgan.metrics.classifier import digit_quality, digit_quality_draws, load_classifier
 
         net = load_classifier("mnist5k")
