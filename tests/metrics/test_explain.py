@@ -102,6 +102,38 @@ def test_conv_and_upsample(capsys):
     assert "     1 1.25 1.75    2\n   1.5 1.75 2.25  2.5\n" in out and "o=0 -> -0.25" in out
 
 
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic", "lanczos3"])
+def test_upsample_gif_shows_what_each_output_pixel_reads(tmp_path, capsys, mode):
+    """One frame per output pixel; the weights drawn are the layer's own (rows of one axis sum to 1)."""
+    import upgan.cli.explain as explain
+
+    drawn = []
+    real = explain.write_upsample_gif
+    explain.write_upsample_gif = lambda weights, title, path: (drawn.append(weights), real(weights, title, path))
+    try:
+        gif = tmp_path / "up.gif"
+        assert main(["explain", "upsample", "--input", "3", "--scale", "2", "--mode", mode, "--gif", str(gif)]) == 0
+    finally:
+        explain.write_upsample_gif = real
+    assert f"Wrote {gif} (36 frames)" in capsys.readouterr().out
+    assert Image.open(gif).n_frames == 36
+    (weights,) = drawn
+    assert weights.shape == (6, 3)
+    torch.testing.assert_close(weights.sum(1), torch.ones(6, dtype=torch.float64))
+    x = torch.randn(1, 1, 3, 3, dtype=torch.float64)
+    from upgan.functional import upsample
+
+    torch.testing.assert_close(weights @ x[0, 0] @ weights.T, upsample(x, 2, mode)[0, 0])  # separable: W x W^T
+
+
+def test_upsample_gif_errors(tmp_path, capsys):
+    assert main(["explain", "upsample", "--input", "11", "--scale", "2", "--gif", str(tmp_path / "u.gif")]) == 2
+    assert "the animation would have 484 frames (output 22x22)" in capsys.readouterr().err
+    assert main(["explain", "upsample", "--gif", str(tmp_path / "u.jpg")]) == 2
+    assert "--gif must name an animation file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_gif_frames_show_the_window(tmp_path, capsys):
     path = tmp_path / "ct.gif"
     assert main(["explain", "conv-transpose", "--input", "3", "--kernel", "3", "--stride", "2", "--gif", str(path)]) == 0

@@ -27,7 +27,8 @@ def register(subparsers) -> None:
         description=(
             "Print the output-size arithmetic of one layer with the numbers filled in, and for "
             "small inputs the picture of what it does (zero insertion for a transposed "
-            "convolution); --gif draws the sliding kernel as an animation."
+            "convolution); --gif draws it as an animation (the sliding kernel, or the input "
+            "pixels each upsampled pixel reads)."
         ),
     )
     sub = p.add_subparsers(dest="op", metavar="OP", required=True)
@@ -52,6 +53,7 @@ def register(subparsers) -> None:
     q.add_argument("--input", type=int, default=2, help="input height = width (default 2)")
     q.add_argument("--scale", type=int, default=2, help="integer scale factor (default 2)")
     q.add_argument("--mode", default="nearest", help="nearest, bilinear, bicubic, lanczos3, lanczos5 or area (default nearest)")
+    q.add_argument("--gif", metavar="FILE", help="also write an animation: the input pixels each output pixel reads, and their weights")
     q.set_defaults(func=run)
 
 
@@ -277,6 +279,13 @@ def _upsample(args: argparse.Namespace) -> int:
         if value < 1:
             raise CliError(f"--{flag} must be an integer >= 1. Received --{flag} {value}")
     i, f = args.input, args.scale
+    if args.gif:
+        check_animation_path(args.gif, "--gif")
+        if (i * f) ** 2 > GIF_MAX_FRAMES:
+            raise CliError(
+                f"the animation would have {(i * f) ** 2} frames (output {i * f}x{i * f}); "
+                f"use a smaller --input or --scale so it has at most {GIF_MAX_FRAMES}"
+            )
     x = torch.arange(1, i * i + 1, dtype=torch.float64).view(1, 1, i, i)  # (1, 1, i, i)
     try:
         out = upsample_output_size(i, f)
@@ -296,6 +305,14 @@ def _upsample(args: argparse.Namespace) -> int:
         print(_grid_text([[f"{v:g}" for v in row] for row in x[0, 0].tolist()]))
         print(f"\nOutput ({out}x{out}):")
         print(_grid_text([[f"{v:.4g}" for v in row] for row in y.tolist()]))
+    if args.gif:
+        # (i, 1, i, 1) unit vectors along the height, upsampled along it alone: weights[o, k] of input row k in output row o
+        weights = upsample(torch.eye(i, dtype=torch.float64).view(i, 1, i, 1), (f, 1), args.mode)[:, 0, :, 0].T
+        try:
+            write_upsample_gif(weights, f"upsample x{f} {args.mode}", args.gif)
+        except OSError as err:
+            raise CliError(f"cannot write {args.gif}: {err}") from err
+        print(f"Wrote {args.gif} ({out * out} frames)")
     return 0
 
 
@@ -304,6 +321,48 @@ def _upsample(args: argparse.Namespace) -> int:
 _INPUT, _ZERO, _PAD = (75, 140, 200), (235, 240, 245), (255, 255, 255)
 _WINDOW, _OUT_DONE, _OUT_NOW, _OUT_TODO = (30, 40, 60), (80, 200, 200), (20, 120, 120), (245, 250, 250)
 _CELL = 26
+
+
+def write_upsample_gif(weights, title: str, path: str) -> None:
+    """Animate upsampling: for each output pixel in turn, the input pixels it reads, shaded by weight.
+
+    ``weights`` is the ``(out, in)`` matrix of one axis (the same on both); output ``(oy, ox)``
+    reads input ``(a, b)`` with weight ``weights[oy, a] * weights[ox, b]``. Positive weights
+    shade blue, negative ones (bicubic, lanczos lobes) red; the weight is written in the cell.
+    """
+    from PIL import Image, ImageDraw
+
+    m, n = weights.shape
+    gap, top = _CELL * 2, 22
+    width = n * _CELL + gap + m * _CELL + 2 * _CELL
+    height = top + max(n, m) * _CELL + _CELL
+    left0, right0 = _CELL, _CELL + n * _CELL + gap
+    w = weights.tolist()
+    frames = []
+    for t in range(m * m):
+        oy, ox = divmod(t, m)
+        image = Image.new("RGB", (width, height), "white")
+        draw = ImageDraw.Draw(image)
+        draw.text((left0, 4), title, fill="black")
+        draw.text((right0, 4), f"output {m}x{m}", fill="black")
+        for a in range(n):
+            for b in range(n):
+                value = w[oy][a] * w[ox][b]
+                strength = min(abs(value), 1.0)
+                base = (40, 90, 170) if value >= 0 else (200, 50, 50)
+                fill = tuple(round(255 - (255 - c) * strength) for c in base) if value else _PAD
+                x0, y0 = left0 + b * _CELL, top + a * _CELL
+                draw.rectangle((x0, y0, x0 + _CELL - 2, y0 + _CELL - 2), fill=fill, outline=(150, 160, 170))
+                if abs(value) >= 0.005:  # two decimals: smaller ones would read as "-.00"
+                    draw.text((x0 + 2, y0 + 8), f"{value:.2f}".replace("0.", "."), fill="black" if strength < 0.6 else "white")
+        for a in range(m):
+            for b in range(m):
+                index = a * m + b
+                fill = _OUT_NOW if index == t else _OUT_DONE if index < t else _OUT_TODO
+                x0, y0 = right0 + b * _CELL, top + a * _CELL
+                draw.rectangle((x0, y0, x0 + _CELL - 2, y0 + _CELL - 2), fill=fill, outline=(120, 170, 170))
+        frames.append(image)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=250, loop=0)
 
 
 def write_gif(layout: Layout, size: int, path: str, title: str) -> None:
