@@ -132,6 +132,23 @@ def test_each_bilinear_formulation_gradcheck(formulation, factors, kernel, size,
     assert torch.autograd.gradcheck(lambda *t: _bilinear(*t, *factors, formulation=formulation), (x, weight, bias))
 
 
+def test_torch_compile_dynamic_shapes_with_the_weight_as_input(seeded):
+    """``dynamic=True`` makes the weight's shape symbolic; with few output channels (the eager
+    sub-pixel path) inductor could not lower the kernel reshuffle. Values and gradients as eager."""
+    if not (shutil.which("g++") or shutil.which("c++")):
+        pytest.skip("inductor needs a C++ compiler")
+    seeded(2)
+    fn = lambda x, w, b: resize_conv2d(x, w, b, 2, "nearest")  # noqa: E731
+    compiled = torch.compile(fn, dynamic=True)
+    for shape in ((2, 4, 6, 6), (3, 4, 5, 7)):
+        x = torch.randn(*shape, requires_grad=True)
+        w, b = torch.randn(3, 4, 3, 3, requires_grad=True), torch.randn(3, requires_grad=True)
+        got = torch.autograd.grad(compiled(x, w, b).square().sum(), (x, w, b))
+        want = torch.autograd.grad(naive(x, w, b, 2, "nearest").square().sum(), (x, w, b))
+        for g, r in zip(got, want):
+            torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("formulation", BILINEAR_FORMULATIONS)
 @pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
 def test_each_bilinear_formulation_float32_gradients(formulation, memory_format, seeded):

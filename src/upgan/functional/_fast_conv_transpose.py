@@ -28,9 +28,13 @@ def prefers_subpixel(x: torch.Tensor, weight: torch.Tensor, stride: Pair, dilati
     last 64 -> 1 or 64 -> 3 stage), where oneDNN's transposed convolution is slow, the
     decomposition is 1.6-2.3x faster for inference and 1.0-1.3x for training; with many it is
     1.05-1.7x slower. Other devices (CUDA) keep the native kernel: no measurement there supports a
-    change.
+    change. Under ``torch.compile`` the native kernel too: inductor (torch 2.13) fails to lower
+    the decomposition's kernel reshuffle when the weight's shape is symbolic (``dynamic=True``),
+    and the measurements are of eager mode.
     """
     if groups != 1 or dilation != (1, 1) or stride == (1, 1) or x.device.type != "cpu":
+        return False
+    if torch.compiler.is_compiling():
         return False
     return weight.shape[1] * stride[0] * stride[1] <= 16
 
