@@ -124,6 +124,25 @@ def test_reading_follows_the_numbers():
     assert any("none shows a marked periodic grid" in line for line in describe_results(report))
 
 
+def test_reading_names_every_variant_tied_at_the_printed_precision():
+    """A tie is not a win: the reading must not depend on the order of --upsample."""
+    def variant(name, **changes):
+        return dict(upsample=name, fid=30.0, kid=0.1, precision=1.0, recall=0.0, density=0.9, coverage=0.25,
+                    checkerboard=1.0, spectral_distance=0.02, params=726465, images_per_s=200.0, train_seconds=5.0) | changes
+
+    for order in (1, -1):
+        variants = [variant("nearest", fid=12.04), variant("transposed", fid=12.01, kid=0.2, params=798145), variant("bilinear")]
+        report = {"variants": variants[::order], "baseline": dict.fromkeys(SCORES, 1.0), "config": {"n": 20, "seed": 0}}
+        text = " ".join(describe_results(report))
+        first, second = ("nearest", "transposed") if order == 1 else ("transposed", "nearest")
+        assert f"Lowest FID: {first} and {second} (12.0), against 30.0 for bilinear" in text
+        assert "KID agrees: nearest is lowest there too (0.1000)" in text  # the tied FID leader KID also picks
+        names = [v["upsample"] for v in variants[::order]]
+        assert f"Fidelity (precision) is highest for {names[0]}, {names[1]} and {names[2]} (1.00)" in text
+        small = [n for n in names if n != "transposed"]
+        assert f"{small[0]} and {small[1]} have the fewest generator parameters (726,465)" in text
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs Debian's package)")
 def test_report_html_loads_offline_in_chromium(report_dir, tmp_path):
     page = (report_dir / "report.html").read_text()

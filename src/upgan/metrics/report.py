@@ -34,9 +34,17 @@ VARIANT_KEYS = (
 )
 
 
-def _best(variants: list[dict], key: str, better: str) -> dict:
-    """The variant with the lowest (``better="lower"``) or highest ``key``."""
-    return (min if better == "lower" else max)(variants, key=lambda v: v[key])
+def _leaders(variants: list[dict], key: str, better: str, fmt: str) -> list[dict]:
+    """The variants with the lowest (``better="lower"``) or highest ``key`` as the text shows it
+    (formatted with ``fmt``): a tie at the printed precision names them all, in report order."""
+    best = (min if better == "lower" else max)(v[key] for v in variants)
+    return [v for v in variants if format(v[key], fmt) == format(best, fmt)]
+
+
+def _names(variants: list[dict]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    names = [v["upsample"] for v in variants]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def describe_results(report: dict) -> list[str]:
@@ -62,36 +70,37 @@ def describe_results(report: dict) -> list[str]:
     """
     variants, base, cfg = report["variants"], report["baseline"], report["config"]
     lines = []
-    ranked = sorted(variants, key=lambda v: v["fid"])
-    best = ranked[0]
-    rest = ", ".join(f"{v['fid']:.1f} for {v['upsample']}" for v in ranked[1:])
+    leaders = _leaders(variants, "fid", "lower", ".1f")
+    best = leaders[0]
+    rest = ", ".join(f"{v['fid']:.1f} for {v['upsample']}" for v in sorted(variants, key=lambda v: v["fid"]) if v not in leaders)
     lines.append(
-        f"Lowest FID: {best['upsample']} ({best['fid']:.1f})"
+        f"Lowest FID: {_names(leaders)} ({best['fid']:.1f})"
         + (f", against {rest}" if rest else "")
         + f"; real images score {base['fid']:.1f} against each other at this n, the floor."
     )
-    kid_best = _best(variants, "kid", "lower")
-    if kid_best is best:
-        lines.append(f"KID agrees: {best['upsample']} is lowest there too ({best['kid']:.4f}).")
+    kid_leaders = _leaders(variants, "kid", "lower", ".4f")
+    both = [v for v in leaders if v in kid_leaders]
+    if both:
+        lines.append(f"KID agrees: {_names(both)} {'is' if len(both) == 1 else 'are'} lowest there too ({both[0]['kid']:.4f}).")
     else:
         lines.append(
-            f"KID disagrees: {kid_best['upsample']} is lowest there ({kid_best['kid']:.4f} against "
-            f"{best['kid']:.4f}), so the FID ranking is not clear-cut."
+            f"KID disagrees: {_names(kid_leaders)} {'is' if len(kid_leaders) == 1 else 'are'} lowest there "
+            f"({kid_leaders[0]['kid']:.4f} against {best['kid']:.4f}), so the FID ranking is not clear-cut."
         )
-    p, r = _best(variants, "precision", "higher"), _best(variants, "recall", "higher")
-    cov = _best(variants, "coverage", "higher")
+    p, r = _leaders(variants, "precision", "higher", ".2f"), _leaders(variants, "recall", "higher", ".2f")
+    cov = _leaders(variants, "coverage", "higher", ".2f")
     lines.append(
-        f"Fidelity (precision) is highest for {p['upsample']} ({p['precision']:.2f}), diversity "
-        f"(recall) for {r['upsample']} ({r['recall']:.2f}) and coverage of the real data for "
-        f"{cov['upsample']} ({cov['coverage']:.2f})."
+        f"Fidelity (precision) is highest for {_names(p)} ({p[0]['precision']:.2f}), diversity "
+        f"(recall) for {_names(r)} ({r[0]['recall']:.2f}) and coverage of the real data for "
+        f"{_names(cov)} ({cov[0]['coverage']:.2f})."
     )
     grids = [v for v in variants if v["checkerboard"] > 1.5]
     if grids:
-        worst = max(grids, key=lambda v: v["checkerboard"])
+        worst = _leaders(grids, "checkerboard", "higher", ".1f")
         names = ", ".join(f"{v['upsample']} ({v['checkerboard']:.1f}x)" for v in grids)
         lines.append(
             f"Checkerboard: {names} put more energy at the x2 (Nyquist) frequencies than real images "
-            f"do; {worst['upsample']} the most. That is the periodic pattern an upsampling layer "
+            f"do; {_names(worst)} the most. That is the periodic pattern an upsampling layer "
             "leaves (Odena et al. 2016); values near 1 mean none."
         )
     else:
@@ -99,13 +108,15 @@ def describe_results(report: dict) -> list[str]:
             "Checkerboard: every variant is within 1.5x of real images' energy at the x2 (Nyquist) "
             "frequencies, so none shows a marked periodic grid."
         )
-    spec = _best(variants, "spectral_distance", "lower")
-    lines.append(f"The spectrum closest to real images' is {spec['upsample']}'s (distance {spec['spectral_distance']:.4f}).")
-    fast = max(variants, key=lambda v: v["images_per_s"])
-    small = min(variants, key=lambda v: v["params"])
+    spec = _leaders(variants, "spectral_distance", "lower", ".4f")
     lines.append(
-        f"Speed: {fast['upsample']} trained fastest ({fast['images_per_s']:.0f} images/s); "
-        f"{small['upsample']} has the fewest generator parameters ({small['params']:,})."
+        f"The spectrum closest to real images' is {_names(spec)}'"
+        f"{'s' if len(spec) == 1 else ''} (distance {spec[0]['spectral_distance']:.4f})."
+    )
+    fast, small = _leaders(variants, "images_per_s", "higher", ".0f"), _leaders(variants, "params", "lower", "d")
+    lines.append(
+        f"Speed: {_names(fast)} trained fastest ({fast[0]['images_per_s']:.0f} images/s); "
+        f"{_names(small)} {'has' if len(small) == 1 else 'have'} the fewest generator parameters ({small[0]['params']:,})."
     )
     lines.append(
         f"Caveats: one training seed ({cfg['seed']}) and n={cfg['n']} samples per score. GAN "
