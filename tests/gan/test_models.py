@@ -254,3 +254,20 @@ def test_minibatch_std_keeps_real_and_fake_apart():
     d = Discriminator((1, 12, 12), width=2, minibatch_std=True).eval()  # eval: no power-iteration update between calls
     real, fake = torch.randn(8, 1, 12, 12), torch.zeros(8, 1, 12, 12)
     torch.testing.assert_close(d(torch.cat([real, fake]))[8:], d(fake))
+
+
+def test_image_grid_mapping_and_argument_errors():
+    from upgan.gan.images import make_grid, to_uint8
+
+    x = torch.tensor([[[[-1.0, 0.0, 1.0, 2.0, -3.0, float("nan"), float("inf"), float("-inf")]]]])
+    assert to_uint8(x).tolist() == [[[[0, 128, 255, 255, 0, 0, 255, 0]]]]  # NaN as black, not whatever a cast gives
+    for images, message in (
+        (torch.zeros(0, 1, 4, 4), r"N >= 1 and C in \{1, 3\}. Received \(0, 1, 4, 4\)"),
+        (torch.zeros(2, 2, 4, 4), r"Received \(2, 2, 4, 4\)"),
+        (torch.zeros(2, 4, 4), r"Received \(2, 4, 4\)"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            make_grid(images)
+    for kwargs, message in (({"nrow": 0}, "nrow=0"), ({"nrow": -1}, "nrow=-1"), ({"padding": -1}, "padding=-1")):
+        with pytest.raises(ValueError, match=message):
+            make_grid(torch.zeros(2, 1, 4, 4), **kwargs)

@@ -11,15 +11,16 @@ __all__ = ["to_uint8", "make_grid", "save_grid", "save_gif"]
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Map images in [-1, 1] to uint8 [0, 255] (values outside are clipped).
+    """Map images in [-1, 1] to uint8 [0, 255] (values outside are clipped, NaN is black).
 
     Shape:
         (N, C, H, W) -> (N, C, H, W).
 
-    >>> to_uint8(torch.tensor([[[[-1.0, 0.0, 1.0]]]])).tolist()
-    [[[[0, 128, 255]]]]
+    >>> to_uint8(torch.tensor([[[[-1.0, 0.0, 1.0, float("nan")]]]])).tolist()
+    [[[[0, 128, 255, 0]]]]
     """
-    return images.detach().float().cpu().add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    x = torch.nan_to_num(images.detach().float().cpu(), nan=-1.0)  # a float NaN cast to uint8 is undefined
+    return x.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
 
 
 def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2):
@@ -35,6 +36,13 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2):
     """
     from PIL import Image
 
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[0] < 1 or images.shape[1] not in (1, 3):
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"The `images` argument must be a (N, C, H, W) tensor with N >= 1 and C in {{1, 3}}. Received {shape}")
+    if nrow is not None and (isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1):
+        raise ValueError(f"The `nrow` argument must be None or an integer >= 1. Received nrow={nrow!r}")
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"The `padding` argument must be an integer >= 0. Received padding={padding!r}")
     n, c, h, w = images.shape
     nrow = nrow or math.ceil(math.sqrt(n))
     rows = math.ceil(n / nrow)
