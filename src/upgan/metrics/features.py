@@ -14,7 +14,9 @@ Three choices, picked by name (``--features`` on the command line):
   ``torch-fidelity`` package and its weights (downloaded on first use into the torch hub
   cache). Nothing is installed or downloaded for you beyond what torch-fidelity does itself.
 
-``"auto"`` is ``"classifier"`` for 1x28x28 images and ``"random"`` otherwise.
+Here ``"auto"`` is ``"classifier"`` for 1x28x28 images and ``"random"`` otherwise, by shape
+alone; :func:`upgan.metrics.evaluation.evaluate_run` (``upgan evaluate`` / ``compare``) knows
+the dataset and takes ``"random"`` for 1x28x28 images that are not digits (Fashion-MNIST, folders).
 Every network takes images in [-1, 1], returns (N, d) and has a ``num_features`` attribute.
 """
 
