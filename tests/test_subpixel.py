@@ -130,9 +130,9 @@ def test_errors():
         SubPixelConv2d(2, 3, kernel_size=(3, 2))
     with pytest.raises(TypeError, match=r"The `icnr` argument must be True or False. Received icnr='yes'"):
         SubPixelConv2d(2, 3, icnr="yes")
-    with pytest.raises(ValueError, match=r"Expected `bias` to be None or a tensor of shape \(4,\). Received shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"Expected `bias` of shape \(4,\)\. Received bias\.shape=\(3,\)"):
         subpixel_conv2d(x, torch.zeros(4, 2, 3, 3), torch.zeros(3))
-    with pytest.raises(TypeError, match=r"Expected `bias` to be None or a tensor of shape \(4,\). Received type list"):
+    with pytest.raises(TypeError, match=r"Expected `bias` to be a torch\.Tensor or None\. Received type list"):
         subpixel_conv2d(x, torch.zeros(4, 2, 3, 3), [0.0] * 4)
     with pytest.raises(TypeError, match=r"Expected `x` to be a floating-point tensor. Received x.dtype=torch.uint8"):
         subpixel_conv2d(x.to(torch.uint8), torch.zeros(4, 2, 3, 3))

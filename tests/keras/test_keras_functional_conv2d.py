@@ -70,6 +70,10 @@ def test_errors():
         with pytest.raises(ValueError, match=r"A `stride` > 1 is not supported together with a `dilation` > 1 .* Received stride=\(2, 1\), dilation=\(1, 2\)"):
             conv2d(x, torch.zeros(1, 2, 2, 2), stride=(2, 1), padding=padding, dilation=(1, 2))
     assert conv2d(x, torch.zeros(1, 2, 2, 2), stride=2, padding=1, dilation=2).shape == (1, 1, 2, 2)
+    with pytest.raises(ValueError, match=r"Expected `bias` of shape \(1,\)\. Received bias\.shape=\(3,\)"):
+        conv2d(x, torch.zeros(1, 2, 3, 3), torch.zeros(3))
+    with pytest.raises(TypeError, match=r"Expected `x` to be a floating-point tensor. Received x.dtype=torch.int64"):
+        conv2d(x.long(), torch.zeros(1, 2, 3, 3))
 
 
 def test_single_channel_view_of_channels_last_memory(tf_keras):

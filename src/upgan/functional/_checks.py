@@ -63,20 +63,20 @@ def check_floating(x: torch.Tensor, name: str = "x") -> None:
         )
 
 
-def check_bias(bias: object, channels: int) -> None:
-    """Raise unless ``bias`` is ``None`` or a tensor of shape ``(channels,)``.
+def check_bias(bias: object, out_channels: int) -> None:
+    """Raise unless ``bias`` is ``None`` or a ``(out_channels,)`` tensor.
 
     >>> check_bias(torch.zeros(3), 4)
     Traceback (most recent call last):
     ...
-    ValueError: Expected `bias` to be None or a tensor of shape (4,). Received shape (3,)
+    ValueError: Expected `bias` of shape (4,). Received bias.shape=(3,)
     """
     if bias is None:
         return
     if not isinstance(bias, torch.Tensor):
-        raise TypeError(f"Expected `bias` to be None or a tensor of shape ({channels},). Received type {type(bias).__name__}")
-    if tuple(bias.shape) != (channels,):
-        raise ValueError(f"Expected `bias` to be None or a tensor of shape ({channels},). Received shape {tuple(bias.shape)}")
+        raise TypeError(f"Expected `bias` to be a torch.Tensor or None. Received type {type(bias).__name__}")
+    if tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"Expected `bias` of shape ({out_channels},). Received bias.shape={tuple(bias.shape)}")
 
 
 def check_finite(values: torch.Tensor, label: str) -> None:

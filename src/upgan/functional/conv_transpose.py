@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from upgan import shapes
-from upgan.functional._checks import check_floating, check_int, check_nchw, pair
+from upgan.functional._checks import check_bias, check_floating, check_int, check_nchw, pair
 from upgan.functional._fast_conv_transpose import conv_transpose2d_fast
 
 __all__ = ["conv_transpose2d"]
@@ -86,7 +86,7 @@ def conv_transpose2d(
     check_nchw(x)
     check_floating(x)
     _check_weight(weight, x.shape[1], groups)
-    _check_bias(bias, weight.shape[1] * groups)
+    check_bias(bias, weight.shape[1] * groups)
     kernel_size = (weight.shape[2], weight.shape[3])
     stride, padding, output_padding, dilation = _conv_transpose_args(stride, padding, output_padding, dilation)
     out_size, crops = [], []
@@ -169,12 +169,3 @@ def _check_weight(weight: object, in_channels: int, groups: object) -> torch.Ten
         raise ValueError(f"Expected `weight` to have no empty dimension. Received weight.shape={tuple(weight.shape)}")
     return weight
 
-
-def _check_bias(bias: object, out_channels: int) -> None:
-    """Check that ``bias`` is ``None`` or a ``(out_channels,)`` tensor."""
-    if bias is None:
-        return
-    if not isinstance(bias, torch.Tensor):
-        raise TypeError(f"Expected `bias` to be a torch.Tensor or None. Received type {type(bias).__name__}")
-    if tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"Expected `bias` of shape ({out_channels},). Received bias.shape={tuple(bias.shape)}")
