@@ -323,38 +323,26 @@ _WINDOW, _OUT_DONE, _OUT_NOW, _OUT_TODO = (30, 40, 60), (80, 200, 200), (20, 120
 _CELL = 26
 
 
-def write_upsample_gif(weights, title: str, path: str) -> None:
-    """Animate upsampling: for each output pixel in turn, the input pixels it reads, shaded by weight.
+def _animate(n: int, m: int, title: str, path: str, draw_input) -> None:
+    """Write an animation with one frame per output pixel, in row-major order.
 
-    ``weights`` is the ``(out, in)`` matrix of one axis (the same on both); output ``(oy, ox)``
-    reads input ``(a, b)`` with weight ``weights[oy, a] * weights[ox, b]``. Positive weights
-    shade blue, negative ones (bicubic, lanczos lobes) red; the weight is written in the cell.
+    Each frame: left, an ``n x n`` input grid drawn by ``draw_input(draw, oy, ox, cell)``
+    (``cell(a, b)`` gives the top-left corner of input cell ``(a, b)``); right, the ``m x m``
+    output grid filled up to the current pixel.
     """
     from PIL import Image, ImageDraw
 
-    m, n = weights.shape
     gap, top = _CELL * 2, 22
     width = n * _CELL + gap + m * _CELL + 2 * _CELL
     height = top + max(n, m) * _CELL + _CELL
     left0, right0 = _CELL, _CELL + n * _CELL + gap
-    w = weights.tolist()
     frames = []
     for t in range(m * m):
-        oy, ox = divmod(t, m)
         image = Image.new("RGB", (width, height), "white")
         draw = ImageDraw.Draw(image)
         draw.text((left0, 4), title, fill="black")
         draw.text((right0, 4), f"output {m}x{m}", fill="black")
-        for a in range(n):
-            for b in range(n):
-                value = w[oy][a] * w[ox][b]
-                strength = min(abs(value), 1.0)
-                base = (40, 90, 170) if value >= 0 else (200, 50, 50)
-                fill = tuple(round(255 - (255 - c) * strength) for c in base) if value else _PAD
-                x0, y0 = left0 + b * _CELL, top + a * _CELL
-                draw.rectangle((x0, y0, x0 + _CELL - 2, y0 + _CELL - 2), fill=fill, outline=(150, 160, 170))
-                if abs(value) >= 0.005:  # two decimals: smaller ones would read as "-.00"
-                    draw.text((x0 + 2, y0 + 8), f"{value:.2f}".replace("0.", "."), fill="black" if strength < 0.6 else "white")
+        draw_input(draw, *divmod(t, m), lambda a, b: (left0 + b * _CELL, top + a * _CELL))
         for a in range(m):
             for b in range(m):
                 index = a * m + b
@@ -363,6 +351,31 @@ def write_upsample_gif(weights, title: str, path: str) -> None:
                 draw.rectangle((x0, y0, x0 + _CELL - 2, y0 + _CELL - 2), fill=fill, outline=(120, 170, 170))
         frames.append(image)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=250, loop=0)
+
+
+def write_upsample_gif(weights, title: str, path: str) -> None:
+    """Animate upsampling: for each output pixel in turn, the input pixels it reads, shaded by weight.
+
+    ``weights`` is the ``(out, in)`` matrix of one axis (the same on both); output ``(oy, ox)``
+    reads input ``(a, b)`` with weight ``weights[oy, a] * weights[ox, b]``. Positive weights
+    shade blue, negative ones (bicubic, lanczos lobes) red; the weight is written in the cell.
+    """
+    m, n = weights.shape
+    w = weights.tolist()
+
+    def draw_input(draw, oy: int, ox: int, cell) -> None:
+        for a in range(n):
+            for b in range(n):
+                value = w[oy][a] * w[ox][b]
+                strength = min(abs(value), 1.0)
+                base = (40, 90, 170) if value >= 0 else (200, 50, 50)
+                fill = tuple(round(255 - (255 - c) * strength) for c in base) if value else _PAD
+                x0, y0 = cell(a, b)
+                draw.rectangle((x0, y0, x0 + _CELL - 2, y0 + _CELL - 2), fill=fill, outline=(150, 160, 170))
+                if abs(value) >= 0.005:  # two decimals: smaller ones would read as "-.00"
+                    draw.text((x0 + 2, y0 + 8), f"{value:.2f}".replace("0.", "."), fill="black" if strength < 0.6 else "white")
+
+    _animate(n, m, title, path, draw_input)
 
 
 def write_gif(layout: Layout, size: int, path: str, title: str) -> None:
@@ -371,38 +384,21 @@ def write_gif(layout: Layout, size: int, path: str, title: str) -> None:
     Each frame: left, the (zero-inserted, padded) input with the current window's taps
     shaded; right, the output grid filled up to the current position.
     """
-    from PIL import Image, ImageDraw
-
     n, m = len(layout.cells), len(layout.starts)
-    gap, top = _CELL * 2, 22
-    width = n * _CELL + gap + m * _CELL + 2 * _CELL
-    height = top + max(n, m) * _CELL + _CELL
-    left0, right0 = _CELL, _CELL + n * _CELL + gap
     kinds = [kind for kind, _ in layout.cells]
-    frames = []
-    for t in range(m * m):
-        ty, tx = divmod(t, m)
-        image = Image.new("RGB", (width, height), "white")
-        draw = ImageDraw.Draw(image)
-        draw.text((left0, 4), title, fill="black")
-        draw.text((right0, 4), f"output {m}x{m}", fill="black")
+
+    def draw_input(draw, ty: int, tx: int, cell) -> None:
         taps_y = {layout.starts[ty] + a * layout.dilation for a in range(layout.kernel_size)}
         taps_x = {layout.starts[tx] + b * layout.dilation for b in range(layout.kernel_size)}
         for a in range(n):
             for b in range(n):
                 ka, kb = kinds[a], kinds[b]
                 fill = _PAD if "pad" in (ka, kb) else _ZERO if "zero" in (ka, kb) else _INPUT
-                x0, y0 = left0 + b * _CELL, top + a * _CELL
+                x0, y0 = cell(a, b)
                 box = (x0, y0, x0 + _CELL - 2, y0 + _CELL - 2)
                 draw.rectangle(box, fill=fill, outline=(150, 160, 170) if fill != _INPUT else (40, 90, 140))
                 if a in taps_y and b in taps_x:
                     inner = (x0 + 5, y0 + 5, x0 + _CELL - 7, y0 + _CELL - 7)
                     draw.rectangle(inner, fill=_WINDOW)
-        for a in range(m):
-            for b in range(m):
-                index = a * m + b
-                fill = _OUT_NOW if index == t else _OUT_DONE if index < t else _OUT_TODO
-                x0, y0 = right0 + b * _CELL, top + a * _CELL
-                draw.rectangle((x0, y0, x0 + _CELL - 2, y0 + _CELL - 2), fill=fill, outline=(120, 170, 170))
-        frames.append(image)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=250, loop=0)
+
+    _animate(n, m, title, path, draw_input)
